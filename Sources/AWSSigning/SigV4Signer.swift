@@ -1,0 +1,272 @@
+import Crypto
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// AWS Signature Version 4 for requests signed in the `Authorization` header.
+///
+/// Pure: the time and the credentials are inputs, so the same request always yields the same
+/// signature, which is what the official test vectors check.
+public struct SigV4Signer: Sendable {
+    /// How the canonical URI is formed from the request path.
+    public enum PathStyle: Sendable {
+        /// Every service but S3: dot segments and empty segments removed, then the wire path
+        /// percent-encoded again (a `%20` on the wire is `%2520` in the canonical request).
+        case normalizedDoubleEncoded
+        /// S3: the wire path as sent, already percent-encoded once, not normalized.
+        case s3
+    }
+
+    /// What signing produced: the headers to add and the intermediate strings, for diagnosis.
+    public struct Signature: Sendable {
+        public var canonicalRequest: String
+        public var stringToSign: String
+        public var signature: String
+        public var signedHeaders: String
+        public var authorization: String
+        /// `X-Amz-Date`, `X-Amz-Security-Token` (with session credentials) and `Authorization`.
+        public var headers: [(name: String, value: String)]
+    }
+
+    public var region: String
+    public var service: String
+    public var pathStyle: PathStyle
+
+    public init(region: String, service: String, pathStyle: PathStyle = .normalizedDoubleEncoded) {
+        self.region = region
+        self.service = service
+        self.pathStyle = pathStyle
+    }
+
+    /// The hex SHA-256 of an empty payload.
+    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    /// The hex SHA-256 of `payload`.
+    public static func payloadHash(_ payload: some Sequence<UInt8>) -> String {
+        var hasher = SHA256()
+        payload.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            ?? hasher.update(data: Array(payload))
+        return hasher.finalize().hexString
+    }
+
+    /// Signs a request.
+    /// - Parameters:
+    ///   - method: the HTTP method.
+    ///   - path: the path as it goes on the wire (percent-encoded).
+    ///   - query: the query string without `?`, as it goes on the wire.
+    ///   - headers: every header to sign; must include `host`. `x-amz-date` and, with session
+    ///     credentials, `x-amz-security-token` are added here.
+    ///   - payloadHash: the hex SHA-256 of the body, or a literal such as `UNSIGNED-PAYLOAD`.
+    ///   - credentials: the key to sign with.
+    ///   - date: the signing time.
+    public func sign(
+        method: String, path: String, query: String, headers: [(name: String, value: String)],
+        payloadHash: String, credentials: AWSCredentials, date: SigningDate
+    ) -> Signature {
+        var headers = headers.filter {
+            let name = $0.name.lowercased()
+            return name != "x-amz-date" && name != "authorization"
+                && !(credentials.sessionToken != nil && name == "x-amz-security-token")
+        }
+        headers.append(("X-Amz-Date", date.timestamp))
+        if let token = credentials.sessionToken { headers.append(("X-Amz-Security-Token", token)) }
+
+        let (canonicalHeaders, signedHeaders) = Self.canonicalHeaders(headers)
+        let canonicalRequest = [
+            method.uppercased(),
+            canonicalURI(path),
+            Self.canonicalQuery(query),
+            canonicalHeaders,
+            signedHeaders,
+            payloadHash,
+        ].joined(separator: "\n")
+        let scope = "\(date.day)/\(region)/\(service)/aws4_request"
+        let stringToSign = [
+            "AWS4-HMAC-SHA256", date.timestamp, scope, Self.payloadHash(Array(canonicalRequest.utf8)),
+        ].joined(separator: "\n")
+        let key = signingKey(secret: credentials.secretAccessKey, day: date.day)
+        let signature = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
+        let authorization =
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
+            + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        var added: [(name: String, value: String)] = [("X-Amz-Date", date.timestamp)]
+        if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
+        added.append(("Authorization", authorization))
+        return Signature(
+            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
+            signedHeaders: signedHeaders, authorization: authorization, headers: added)
+    }
+
+    func signingKey(secret: String, day: String) -> SymmetricKey {
+        var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+        }
+        return key
+    }
+
+    func canonicalURI(_ path: String) -> String {
+        switch pathStyle {
+        case .s3:
+            return path.isEmpty ? "/" : path
+        case .normalizedDoubleEncoded:
+            return URIEncoding.encode(Self.removeDotSegments(path.isEmpty ? "/" : path), keepSlash: true)
+        }
+    }
+
+    /// The path with `.`, `..` and empty segments resolved, keeping a leading and trailing slash.
+    static func removeDotSegments(_ path: String) -> String {
+        var output: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch segment {
+            case ".": continue
+            case "..": _ = output.popLast()
+            default: output.append(segment)
+            }
+        }
+        let leading = path.hasPrefix("/") ? "/" : ""
+        let trailing = path.hasSuffix("/") && !output.isEmpty ? "/" : ""
+        return leading + output.joined(separator: "/") + trailing
+    }
+
+    /// The query string with each name and value decoded, strictly re-encoded and sorted.
+    static func canonicalQuery(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        var pairs: [(String, String)] = []
+        for field in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = URIEncoding.decodeQueryComponent(parts[0])
+            let value = parts.count > 1 ? URIEncoding.decodeQueryComponent(parts[1]) : ""
+            pairs.append((URIEncoding.encode(name, keepSlash: false), URIEncoding.encode(value, keepSlash: false)))
+        }
+        pairs.sort { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+
+    /// Canonical header lines (lowercase names, trimmed values with inner runs of spaces folded,
+    /// repeated names joined with commas, sorted) and the signed-headers list.
+    static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (String, String) {
+        var merged: [String: [String]] = [:]
+        for header in headers {
+            merged[header.name.lowercased(), default: []].append(foldSpaces(header.value))
+        }
+        let names = merged.keys.sorted()
+        let lines = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
+        return (lines, names.joined(separator: ";"))
+    }
+
+    static func foldSpaces(_ value: String) -> String {
+        var output = ""
+        var pendingSpace = false
+        for character in value.unicodeScalars {
+            if character == " " || character == "\t" || character == "\n" || character == "\r" {
+                pendingSpace = !output.isEmpty
+            } else {
+                if pendingSpace { output.unicodeScalars.append(" ") }
+                pendingSpace = false
+                output.unicodeScalars.append(character)
+            }
+        }
+        return output
+    }
+}
+
+/// The signing time in the two forms SigV4 uses.
+public struct SigningDate: Sendable, Hashable {
+    /// `YYYYMMDD'T'HHMMSS'Z'`.
+    public var timestamp: String
+    /// `YYYYMMDD`.
+    public var day: String { String(timestamp.prefix(8)) }
+
+    /// The time `secondsSince1970` seconds after the epoch, in UTC.
+    public init(secondsSince1970: Int) {
+        var time = time_t(secondsSince1970)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        timestamp =
+            pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2) + "T"
+            + pad(parts.tm_hour, 2) + pad(parts.tm_min, 2) + pad(parts.tm_sec, 2) + "Z"
+    }
+
+    /// The current time.
+    public static func now() -> SigningDate {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return SigningDate(secondsSince1970: Int(spec.tv_sec))
+    }
+}
+
+/// RFC 3986 percent-encoding as SigV4 requires it.
+enum URIEncoding {
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    static func encode(_ value: some StringProtocol, keepSlash: Bool) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(value.utf8.count)
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                output.append(byte)
+            case UInt8(ascii: "/") where keepSlash:
+                output.append(byte)
+            default:
+                output.append(UInt8(ascii: "%"))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0xF)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes `%XX` escapes and `+` (as a space); a broken escape stays as it is.
+    static func decodeQueryComponent(_ value: some StringProtocol) -> String {
+        let bytes = Array(value.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
+                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+            {
+                output.append(high << 4 | low)
+                index += 3
+            } else {
+                output.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                index += 1
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lowercase hexadecimal.
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var output: [UInt8] = []
+        for byte in self {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

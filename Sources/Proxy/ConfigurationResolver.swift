@@ -1,0 +1,133 @@
+import AWSSigning
+import Yams
+
+/// A setting that could not be used, with what was wrong.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Resolves ``ProxyConfiguration`` from its three sources. For every setting the command line wins,
+/// then the environment (`SQS_PROXY_<NAME>`), then the configuration file, then the default. The
+/// region falls back further to `AWS_REGION`, `AWS_DEFAULT_REGION` and the profile's `region`.
+public struct ConfigurationResolver: Sendable {
+    /// A setting: its name in the file and on the command line (`--name`), and its variable.
+    public struct Setting: Sendable {
+        public var name: String
+        public var environmentVariable: String { "SQS_PROXY_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
+    }
+
+    /// The names of every setting, as the file and the command line spell them.
+    public static let settingNames = [
+        "listen", "region", "sqs-endpoint", "s3-endpoint", "bucket", "upstream-connect-timeout",
+        "upstream-read-timeout", "max-request-size", "log-level",
+    ]
+
+    /// The variable that sets `name` (`sqs-endpoint` → `SQS_PROXY_SQS_ENDPOINT`).
+    public static func environmentVariable(for name: String) -> String {
+        Setting(name: name).environmentVariable
+    }
+
+    public var commandLine: [String: String]
+    public var environment: [String: String]
+    public var file: [String: String]
+
+    public init(commandLine: [String: String], environment: [String: String], file: [String: String]) {
+        self.commandLine = commandLine
+        self.environment = environment
+        self.file = file
+    }
+
+    /// The value of `name` from the first source that has it.
+    public func value(_ name: String) -> String? {
+        commandLine[name] ?? environment[Self.environmentVariable(for: name)] ?? file[name]
+    }
+
+    /// The resolved configuration, or the first setting that is wrong.
+    public func resolve(profileRegion: String? = nil) throws(ConfigurationError) -> ProxyConfiguration {
+        guard
+            let region = value("region") ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"]
+                ?? profileRegion, !region.isEmpty
+        else {
+            throw ConfigurationError(
+                "No region: pass --region, or set SQS_PROXY_REGION, AWS_REGION or AWS_DEFAULT_REGION.")
+        }
+        var configuration = ProxyConfiguration(region: region)
+        if let listen = value("listen") {
+            (configuration.listenHost, configuration.listenPort) = try Self.hostAndPort(listen)
+        }
+        if let url = value("sqs-endpoint") { configuration.sqsEndpoint = try Self.endpoint(url, setting: "sqs-endpoint") }
+        if let url = value("s3-endpoint") { configuration.s3Endpoint = try Self.endpoint(url, setting: "s3-endpoint") }
+        if let bucket = value("bucket"), !bucket.isEmpty { configuration.bucket = bucket }
+        if let text = value("upstream-connect-timeout") {
+            configuration.upstreamConnectTimeout = try Self.seconds(text, setting: "upstream-connect-timeout")
+        }
+        if let text = value("upstream-read-timeout") {
+            configuration.upstreamReadTimeout = try Self.seconds(text, setting: "upstream-read-timeout")
+        }
+        if let text = value("max-request-size") {
+            guard let bytes = Int(text), bytes >= 1024 else {
+                throw ConfigurationError("max-request-size must be a whole number of bytes, at least 1024: \(text)")
+            }
+            configuration.maxRequestBodySize = bytes
+        }
+        return configuration
+    }
+
+    /// Parses `HOST:PORT`, `[V6]:PORT` or `:PORT` (loopback).
+    public static func hostAndPort(_ text: String) throws(ConfigurationError) -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigurationError("listen must be HOST:PORT: \(text)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    static func endpoint(_ text: String, setting: String) throws(ConfigurationError) -> UpstreamEndpoint {
+        guard let endpoint = UpstreamEndpoint(text) else {
+            throw ConfigurationError("\(setting) must be an http:// or https:// URL: \(text)")
+        }
+        return endpoint
+    }
+
+    static func seconds(_ text: String, setting: String) throws(ConfigurationError) -> Double {
+        guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+            throw ConfigurationError("\(setting) must be a positive number of seconds: \(text)")
+        }
+        return seconds
+    }
+
+    /// Reads a YAML configuration file's top-level settings as strings.
+    public static func parseFile(_ text: String) throws(ConfigurationError) -> [String: String] {
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigurationError("The configuration file is not valid YAML: \(error)")
+        }
+        guard let document else { return [:] }
+        guard let mapping = document as? [String: Any] else {
+            throw ConfigurationError("The configuration file must be a mapping of setting names to values.")
+        }
+        var settings: [String: String] = [:]
+        for (key, value) in mapping {
+            guard settingNames.contains(key) else {
+                throw ConfigurationError("Unknown setting in the configuration file: \(key)")
+            }
+            switch value {
+            case let string as String: settings[key] = string
+            case let number as Int: settings[key] = String(number)
+            case let number as Double: settings[key] = String(number)
+            case let flag as Bool: settings[key] = String(flag)
+            default: throw ConfigurationError("The setting \(key) must be a single value.")
+            }
+        }
+        return settings
+    }
+}

@@ -1,0 +1,37 @@
+import NIOCore
+import NIOHTTP1
+
+/// An HTTP request as the proxy received it from a client.
+public struct ClientRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: ByteBuffer
+
+    public init(head: HTTPRequestHead, body: ByteBuffer) {
+        self.head = head
+        self.body = body
+    }
+
+    /// The request path without the query string.
+    public var path: String {
+        String(head.uri.prefix { $0 != "?" })
+    }
+
+    /// The query string without `?`, empty if there is none.
+    public var queryString: String {
+        guard let mark = head.uri.firstIndex(of: "?") else { return "" }
+        return String(head.uri[head.uri.index(after: mark)...])
+    }
+}
+
+/// A response for a client.
+public struct ProxyResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}

@@ -1,0 +1,39 @@
+import AWSSigning
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Wires the proxy together: one event loop group, one pooled upstream client, the listener.
+public enum ProxyRuntime {
+    /// Runs the proxy until the task is cancelled; `onBound` learns the listener's address.
+    public static func run(
+        configuration: ProxyConfiguration, credentials: any CredentialProvider, logger: Logger,
+        onBound: @Sendable (SocketAddress) -> Void = { _ in }
+    ) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.timeout = .init(
+            connect: .milliseconds(Int64(configuration.upstreamConnectTimeout * 1000)),
+            read: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+        clientConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(55), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.decompression = .disabled
+        let client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: clientConfiguration)
+        let upstream = SQSUpstream(
+            client: client, endpoint: configuration.sqsEndpoint, region: configuration.region,
+            credentials: credentials,
+            readTimeout: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+        let server = ProxyServer(
+            configuration: configuration, handler: SQSRequestHandler(upstream: upstream, logger: logger),
+            group: group, logger: logger)
+        do {
+            try await server.run(onBound: onBound)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}

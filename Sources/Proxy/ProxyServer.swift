@@ -1,0 +1,104 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SQSWire
+
+/// The SQS listener: HTTP/1.1 with keep-alive, one structured task per connection, requests on a
+/// connection answered in order.
+public struct ProxyServer: Sendable {
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    let configuration: ProxyConfiguration
+    let handler: SQSRequestHandler
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    public init(
+        configuration: ProxyConfiguration, handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.handler = handler
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Binds the listener, calls `onBound` with the bound address, then serves until cancelled.
+    public func run(onBound: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .bind(host: configuration.listenHost, port: configuration.listenPort) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress { onBound(address) }
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections {
+                    group.addTask { await serve(connection) }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: Connection) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var parts = inbound.makeAsyncIterator()
+                while let part = try await parts.next() {
+                    guard case .head(let head) = part else { continue }
+                    let keepAlive = head.isKeepAlive
+                    guard let body = try await readBody(&parts) else {
+                        let response = SQSRequestHandler.errorResponse(
+                            .requestTooLarge(limit: configuration.maxRequestBodySize),
+                            wireProtocol: SQSRequestDecoder.wireProtocol(
+                                target: head.headers.first(name: "x-amz-target"),
+                                contentType: head.headers.first(name: "content-type")))
+                        try await write(response, keepAlive: false, version: head.version, to: outbound)
+                        return
+                    }
+                    let response = await handler.handle(ClientRequest(head: head, body: body))
+                    try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
+                    if !keepAlive { return }
+                }
+            }
+        } catch {
+            logger.debug("connection closed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Reads the body up to the request's end; nil if it exceeds the configured limit.
+    private func readBody(_ parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator)
+        async throws -> ByteBuffer?
+    {
+        var body = ByteBuffer()
+        while let part = try await parts.next() {
+            switch part {
+            case .body(var chunk):
+                guard body.readableBytes + chunk.readableBytes <= configuration.maxRequestBodySize else { return nil }
+                if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
+            case .end:
+                return body
+            case .head:
+                return nil
+            }
+        }
+        return body
+    }
+
+    private func write(
+        _ response: ProxyResponse, keepAlive: Bool, version: HTTPVersion,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: response.status, headers: headers)
+        try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(response.body)), .end(nil)])
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import SQSWire
+
+/// The request path: decode the client's request, forward it upstream, answer errors in the
+/// client's protocol.
+public struct SQSRequestHandler: Sendable {
+    let upstream: SQSUpstream
+    let logger: Logger
+
+    public init(upstream: SQSUpstream, logger: Logger) {
+        self.upstream = upstream
+        self.logger = logger
+    }
+
+    /// Answers one client request. Never throws: every failure is an SQS error response.
+    public func handle(_ request: ClientRequest) async -> ProxyResponse {
+        let target = request.head.headers.first(name: "x-amz-target")
+        let contentType = request.head.headers.first(name: "content-type")
+        let wireProtocol = SQSRequestDecoder.wireProtocol(target: target, contentType: contentType)
+        do {
+            let decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
+                try SQSRequestDecoder.decode(
+                    target: target, contentType: contentType, path: request.path,
+                    queryString: request.queryString, body: bytes)
+            }
+            let response = try await upstream.forward(request, body: request.body)
+            logger.debug(
+                "forwarded",
+                metadata: [
+                    "action": "\(decoded.action.rawValue)", "protocol": "\(wireProtocol.rawValue)",
+                    "status": "\(response.status.code)",
+                ])
+            return Self.ensureSQSError(response, wireProtocol: wireProtocol)
+        } catch {
+            logger.debug("rejected", metadata: ["error": "\(error)"])
+            return Self.errorResponse(error, wireProtocol: wireProtocol)
+        }
+    }
+
+    /// The response carrying `error` in `wireProtocol`.
+    public static func errorResponse(_ error: SQSError, wireProtocol: SQSProtocol) -> ProxyResponse {
+        let encoded = SQSErrorEncoder.encode(
+            error, wireProtocol: wireProtocol, requestID: UUID().uuidString.lowercased())
+        var headers = HTTPHeaders()
+        for header in encoded.headers { headers.add(name: header.name, value: header.value) }
+        return ProxyResponse(
+            status: HTTPResponseStatus(statusCode: encoded.status), headers: headers,
+            body: ByteBuffer(bytes: encoded.body))
+    }
+
+    /// An upstream server error whose body is not in the client's protocol (a load balancer's page,
+    /// say) is replaced by an SQS error with the same status, so that SDKs parse it and retry.
+    static func ensureSQSError(_ response: ProxyResponse, wireProtocol: SQSProtocol) -> ProxyResponse {
+        guard response.status.code >= 500 else { return response }
+        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+        let expected = wireProtocol == .json ? "json" : "xml"
+        guard !contentType.contains(expected) else { return response }
+        var error = SQSError.serviceUnavailable("The upstream SQS endpoint failed.")
+        error.status = Int(response.status.code)
+        return errorResponse(error, wireProtocol: wireProtocol)
+    }
+}

@@ -1,0 +1,47 @@
+import AWSSigning
+import NIOHTTP1
+
+/// Turns a client's request into the request the proxy sends upstream: the client's signature and
+/// hop-by-hop headers removed, `Host` set to the upstream, signed with the proxy's credentials.
+public struct UpstreamRequestBuilder: Sendable {
+    /// Headers never forwarded: the client's signature and the hop-by-hop headers.
+    public static let droppedHeaders: Set<String> = [
+        "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
+        "host", "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+        "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect",
+    ]
+
+    /// Forwarded headers that are also signed, when present.
+    public static let signedHeaders: Set<String> = ["content-type", "x-amz-target", "x-amzn-query-mode"]
+
+    public var endpoint: UpstreamEndpoint
+    public var signer: SigV4Signer
+
+    public init(endpoint: UpstreamEndpoint, signer: SigV4Signer) {
+        self.endpoint = endpoint
+        self.signer = signer
+    }
+
+    /// The upstream URL and headers for a request with the given path, query, headers and body hash.
+    public func build(
+        method: HTTPMethod, path: String, query: String, clientHeaders: HTTPHeaders, payloadHash: String,
+        credentials: AWSCredentials, date: SigningDate
+    ) -> (url: String, headers: HTTPHeaders) {
+        let upstreamPath = endpoint.basePath + (path.isEmpty ? "/" : path)
+        var headers = HTTPHeaders()
+        var toSign: [(name: String, value: String)] = [("host", endpoint.hostHeader)]
+        headers.add(name: "Host", value: endpoint.hostHeader)
+        for (name, value) in clientHeaders {
+            let lowercased = name.lowercased()
+            if Self.droppedHeaders.contains(lowercased) { continue }
+            headers.add(name: name, value: value)
+            if Self.signedHeaders.contains(lowercased) { toSign.append((lowercased, value)) }
+        }
+        let signature = signer.sign(
+            method: method.rawValue, path: upstreamPath, query: query, headers: toSign, payloadHash: payloadHash,
+            credentials: credentials, date: date)
+        for header in signature.headers { headers.replaceOrAdd(name: header.name, value: header.value) }
+        let url = endpoint.origin + upstreamPath + (query.isEmpty ? "" : "?" + query)
+        return (url, headers)
+    }
+}

@@ -1,0 +1,60 @@
+/// An HTTP response the proxy writes itself: status, headers and body.
+public struct EncodedResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+}
+
+/// Writes ``SQSError`` values the way SQS does in each protocol.
+public enum SQSErrorEncoder {
+    /// The XML namespace of SQS Query responses.
+    public static let xmlNamespace = "http://queue.amazonaws.com/doc/2012-11-05/"
+
+    /// The response carrying `error` in `wireProtocol`.
+    public static func encode(_ error: SQSError, wireProtocol: SQSProtocol, requestID: String) -> EncodedResponse {
+        var headers: [(name: String, value: String)] = [
+            ("x-amzn-RequestId", requestID),
+            ("Content-Type", wireProtocol.responseContentType),
+        ]
+        var body: [UInt8] = []
+        switch wireProtocol {
+        case .json:
+            headers.append(("x-amzn-query-error", "\(error.queryCode);\(error.fault.rawValue)"))
+            body.append(contentsOf: #"{"__type":"#.utf8)
+            JSONValue.writeString("com.amazonaws.sqs#" + error.shape, to: &body)
+            body.append(contentsOf: #","message":"#.utf8)
+            JSONValue.writeString(error.message, to: &body)
+            body.append(UInt8(ascii: "}"))
+        case .query:
+            let xml =
+                #"<?xml version="1.0"?><ErrorResponse xmlns="\#(xmlNamespace)"><Error>"#
+                + "<Type>\(error.fault.rawValue)</Type><Code>\(XMLEscaping.escape(error.queryCode))</Code>"
+                + "<Message>\(XMLEscaping.escape(error.message))</Message><Detail/></Error>"
+                + "<RequestId>\(XMLEscaping.escape(requestID))</RequestId></ErrorResponse>"
+            body.append(contentsOf: xml.utf8)
+        }
+        return EncodedResponse(status: error.status, headers: headers, body: body)
+    }
+}
+
+/// Escaping of XML character data.
+public enum XMLEscaping {
+    /// `value` with `&`, `<`, `>`, `"` and `'` replaced by entities.
+    public static func escape(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 })
+        else { return value }
+        var output = ""
+        output.reserveCapacity(value.utf8.count + 16)
+        for character in value.unicodeScalars {
+            switch character {
+            case "&": output += "&amp;"
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "\"": output += "&quot;"
+            case "'": output += "&apos;"
+            default: output.unicodeScalars.append(character)
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,119 @@
+/// An SQS request decoded far enough to know its action, its protocol and its fields.
+public struct SQSRequest: Sendable {
+    /// The parameters as they arrived, in the request's own protocol.
+    public enum Input: Sendable, Hashable {
+        case json(JSONValue)
+        case query(QueryParameters)
+    }
+
+    public var action: SQSAction
+    public var wireProtocol: SQSProtocol
+    public var input: Input
+    /// The protocol-neutral input of a rewritten action (the JSON protocol's body shape, whichever
+    /// protocol it came in); nil for actions the proxy passes through.
+    public var tree: JSONValue?
+
+    /// The queue URL named by the request, if any.
+    public var queueURL: String? {
+        switch input {
+        case .json(let body): return body["QueueUrl"]?.stringValue
+        case .query(let parameters): return parameters["QueueUrl"]
+        }
+    }
+}
+
+/// Decodes incoming HTTP requests into ``SQSRequest`` values.
+public enum SQSRequestDecoder {
+    /// The target prefix of JSON-protocol requests.
+    public static let targetPrefix = "AmazonSQS."
+
+    /// Which protocol a request speaks, judged from its headers alone (used to answer errors in kind).
+    public static func wireProtocol(target: String?, contentType: String?) -> SQSProtocol {
+        if target != nil { return .json }
+        if let contentType, contentType.lowercased().hasPrefix("application/x-amz-json") { return .json }
+        return .query
+    }
+
+    /// Decodes a request.
+    /// - Parameters:
+    ///   - target: the `X-Amz-Target` header.
+    ///   - contentType: the `Content-Type` header.
+    ///   - path: the request path without its query string.
+    ///   - queryString: the URL's query string, without `?`.
+    ///   - body: the request body.
+    public static func decode(
+        target: String?, contentType: String?, path: String, queryString: String?, body: some Collection<UInt8>
+    ) throws(SQSError) -> SQSRequest {
+        switch wireProtocol(target: target, contentType: contentType) {
+        case .json:
+            return try decodeJSON(target: target, body: body)
+        case .query:
+            return try decodeQuery(path: path, queryString: queryString, body: body)
+        }
+    }
+
+    private static func decodeJSON(target: String?, body: some Collection<UInt8>) throws(SQSError) -> SQSRequest {
+        guard let target, target.hasPrefix(targetPrefix) else {
+            throw .invalidAction(target ?? "")
+        }
+        let name = String(target.dropFirst(targetPrefix.count))
+        guard let action = SQSAction(rawValue: name) else { throw .invalidAction(name) }
+        let document = body.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(body)
+        guard case .object = document else {
+            throw .malformedRequest("The request body must be a JSON object.")
+        }
+        for member in action.requiredMembers where document[member] == nil || document[member] == .null {
+            throw .missingParameter(member, action: action)
+        }
+        let tree = RequestSchema.forAction(action) != nil ? document : nil
+        return SQSRequest(action: action, wireProtocol: .json, input: .json(document), tree: tree)
+    }
+
+    private static func decodeQuery(path: String, queryString: String?, body: some Collection<UInt8>)
+        throws(SQSError) -> SQSRequest
+    {
+        var parameters = try QueryParameters.parse(body)
+        if let queryString, !queryString.isEmpty {
+            parameters.pairs.insert(contentsOf: try QueryParameters.parse(Array(queryString.utf8)).pairs, at: 0)
+        }
+        let name = parameters["Action"] ?? ""
+        guard let action = SQSAction(rawValue: name) else { throw .invalidAction(name) }
+        let queueInPath = path.count > 1
+        for member in action.requiredScalarMembers where parameters[member] == nil {
+            if member == "QueueUrl" && queueInPath { continue }
+            throw .missingParameter(member, action: action)
+        }
+        let tree = try RequestSchema.forAction(action)?.tree(from: parameters)
+        return SQSRequest(action: action, wireProtocol: .query, input: .query(parameters), tree: tree)
+    }
+}
+
+extension SQSAction {
+    /// The members the API model marks as required.
+    public var requiredMembers: [String] {
+        switch self {
+        case .addPermission: return ["QueueUrl", "Label", "AWSAccountIds", "Actions"]
+        case .cancelMessageMoveTask: return ["TaskHandle"]
+        case .changeMessageVisibility: return ["QueueUrl", "ReceiptHandle", "VisibilityTimeout"]
+        case .changeMessageVisibilityBatch, .deleteMessageBatch, .sendMessageBatch: return ["QueueUrl", "Entries"]
+        case .createQueue, .getQueueUrl: return ["QueueName"]
+        case .deleteMessage: return ["QueueUrl", "ReceiptHandle"]
+        case .deleteQueue, .getQueueAttributes, .listDeadLetterSourceQueues, .listQueueTags, .purgeQueue,
+            .receiveMessage:
+            return ["QueueUrl"]
+        case .listMessageMoveTasks, .startMessageMoveTask: return ["SourceArn"]
+        case .listQueues: return []
+        case .removePermission: return ["QueueUrl", "Label"]
+        case .sendMessage: return ["QueueUrl", "MessageBody"]
+        case .setQueueAttributes: return ["QueueUrl", "Attributes"]
+        case .tagQueue: return ["QueueUrl", "Tags"]
+        case .untagQueue: return ["QueueUrl", "TagKeys"]
+        }
+    }
+
+    /// The required members that the Query protocol sends as a single `Name=value` pair.
+    var requiredScalarMembers: [String] {
+        let flattened: Set = ["AWSAccountIds", "Actions", "Entries", "Attributes", "Tags", "TagKeys"]
+        return requiredMembers.filter { !flattened.contains($0) }
+    }
+}

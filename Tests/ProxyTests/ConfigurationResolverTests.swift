@@ -1,0 +1,78 @@
+import Testing
+
+@testable import Proxy
+
+struct ConfigurationResolverTests {
+    @Test func commandLineBeatsEnvironmentBeatsFile() throws {
+        let resolver = ConfigurationResolver(
+            commandLine: ["listen": "0.0.0.0:8000"],
+            environment: ["SQS_PROXY_LISTEN": "127.0.0.1:7000", "SQS_PROXY_BUCKET": "env-bucket", "AWS_REGION": "eu-west-1"],
+            file: ["listen": "127.0.0.1:6000", "bucket": "file-bucket", "sqs-endpoint": "http://localhost:5000",
+                   "upstream-read-timeout": "45"])
+        let configuration = try resolver.resolve()
+        #expect(configuration.listenHost == "0.0.0.0")
+        #expect(configuration.listenPort == 8000)
+        #expect(configuration.bucket == "env-bucket")
+        #expect(configuration.sqsEndpoint.origin == "http://localhost:5000")
+        #expect(configuration.s3Endpoint.origin == "https://s3.eu-west-1.amazonaws.com")
+        #expect(configuration.region == "eu-west-1")
+        #expect(configuration.upstreamReadTimeout == 45)
+    }
+
+    @Test func defaults() throws {
+        let configuration = try ConfigurationResolver(
+            commandLine: [:], environment: ["AWS_DEFAULT_REGION": "us-west-2"], file: [:]
+        ).resolve()
+        #expect(configuration.listenHost == "127.0.0.1")
+        #expect(configuration.listenPort == 9324)
+        #expect(configuration.region == "us-west-2")
+        #expect(configuration.sqsEndpoint.origin == "https://sqs.us-west-2.amazonaws.com")
+        #expect(configuration.upstreamReadTimeout > 20)
+        #expect(configuration.bucket == nil)
+    }
+
+    @Test func regionFallsBackInOrder() throws {
+        func region(_ environment: [String: String], file: [String: String] = [:], profile: String? = nil) throws -> String {
+            try ConfigurationResolver(commandLine: [:], environment: environment, file: file)
+                .resolve(profileRegion: profile).region
+        }
+        #expect(try region(["SQS_PROXY_REGION": "a", "AWS_REGION": "b"], file: ["region": "c"]) == "a")
+        #expect(try region(["AWS_REGION": "b"], file: ["region": "c"]) == "c")
+        #expect(try region(["AWS_REGION": "b", "AWS_DEFAULT_REGION": "d"]) == "b")
+        #expect(try region([:], profile: "p") == "p")
+        #expect(throws: ConfigurationError.self) { try region([:]) }
+    }
+
+    @Test func badValuesAreNamed() {
+        let base = ["AWS_REGION": "us-east-1"]
+        for (name, value) in [
+            ("listen", "nope"), ("listen", "h:70000"), ("sqs-endpoint", "sqs.local"), ("upstream-read-timeout", "-1"),
+            ("max-request-size", "12"),
+        ] {
+            #expect(throws: ConfigurationError.self) {
+                try ConfigurationResolver(commandLine: [name: value], environment: base, file: [:]).resolve()
+            }
+        }
+    }
+
+    @Test func yamlFile() throws {
+        let settings = try ConfigurationResolver.parseFile(
+            """
+            # comment
+            listen: "127.0.0.1:9400"
+            region: eu-central-1
+            upstream-read-timeout: 30
+            bucket: payloads
+            """)
+        #expect(settings == ["listen": "127.0.0.1:9400", "region": "eu-central-1", "upstream-read-timeout": "30", "bucket": "payloads"])
+        #expect(throws: ConfigurationError.self) { try ConfigurationResolver.parseFile("unknown: 1") }
+        #expect(throws: ConfigurationError.self) { try ConfigurationResolver.parseFile("- a\n- b") }
+        #expect(throws: ConfigurationError.self) { try ConfigurationResolver.parseFile("listen: [1, 2]") }
+        #expect(try ConfigurationResolver.parseFile("") == [:])
+    }
+
+    @Test func environmentVariableNames() {
+        #expect(ConfigurationResolver.environmentVariable(for: "sqs-endpoint") == "SQS_PROXY_SQS_ENDPOINT")
+        #expect(ConfigurationResolver.environmentVariable(for: "upstream-read-timeout") == "SQS_PROXY_UPSTREAM_READ_TIMEOUT")
+    }
+}

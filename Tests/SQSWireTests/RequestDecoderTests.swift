@@ -1,0 +1,108 @@
+import Testing
+
+@testable import SQSWire
+
+struct RequestDecoderTests {
+    func decodeJSON(_ action: String, _ body: String) throws(SQSError) -> SQSRequest {
+        try SQSRequestDecoder.decode(
+            target: "AmazonSQS." + action, contentType: "application/x-amz-json-1.0", path: "/", queryString: nil,
+            body: Array(body.utf8))
+    }
+
+    func decodeQuery(_ body: String, path: String = "/", queryString: String? = nil) throws(SQSError) -> SQSRequest {
+        try SQSRequestDecoder.decode(
+            target: nil, contentType: "application/x-www-form-urlencoded; charset=utf-8", path: path,
+            queryString: queryString, body: Array(body.utf8))
+    }
+
+    @Test func thereAreTwentyThreeActions() {
+        #expect(SQSAction.allCases.count == 23)
+        #expect(SQSAction.allCases.filter(\.isRewritten).count == 7)
+    }
+
+    @Test func protocolIsJudgedFromHeaders() {
+        #expect(SQSRequestDecoder.wireProtocol(target: "AmazonSQS.ListQueues", contentType: nil) == .json)
+        #expect(SQSRequestDecoder.wireProtocol(target: nil, contentType: "application/x-amz-json-1.0") == .json)
+        #expect(SQSRequestDecoder.wireProtocol(target: nil, contentType: "application/x-www-form-urlencoded") == .query)
+        #expect(SQSRequestDecoder.wireProtocol(target: nil, contentType: nil) == .query)
+    }
+
+    @Test func jsonPassThroughAction() throws {
+        let request = try decodeJSON("ListQueues", #"{"QueueNamePrefix":"a"}"#)
+        #expect(request.action == .listQueues)
+        #expect(request.wireProtocol == .json)
+        #expect(request.tree == nil)
+        #expect(try decodeJSON("ListQueues", "").action == .listQueues)
+    }
+
+    @Test func jsonSendMessageFields() throws {
+        let request = try decodeJSON(
+            "SendMessage",
+            #"{"QueueUrl":"http://q/1/a","MessageBody":"h\u00e9\"llo\n","DelaySeconds":5,"MessageAttributes":{"n":{"DataType":"Number","StringValue":"1"}}}"#
+        )
+        #expect(request.queueURL == "http://q/1/a")
+        #expect(request.tree?["MessageBody"] == .string("hé\"llo\n"))
+        #expect(request.tree?["DelaySeconds"] == .integer(5))
+        #expect(request.tree?["MessageAttributes"]?["n"]?["DataType"] == .string("Number"))
+    }
+
+    @Test func jsonErrors() {
+        #expect(throws: SQSError.malformedRequest("The request body is not valid JSON.")) {
+            try decodeJSON("SendMessage", #"{"QueueUrl": "#)
+        }
+        #expect(throws: SQSError.malformedRequest("The request body must be a JSON object.")) {
+            try decodeJSON("SendMessage", "[1]")
+        }
+        #expect(throws: SQSError.invalidAction("Frobnicate")) { try decodeJSON("Frobnicate", "{}") }
+        #expect(throws: SQSError.missingParameter("QueueUrl", action: .deleteQueue)) {
+            try decodeJSON("DeleteQueue", "{}")
+        }
+        #expect(throws: SQSError.missingParameter("MessageBody", action: .sendMessage)) {
+            try decodeJSON("SendMessage", #"{"QueueUrl":"u"}"#)
+        }
+        #expect(throws: SQSError.invalidAction("Other.ListQueues")) {
+            try SQSRequestDecoder.decode(
+                target: "Other.ListQueues", contentType: nil, path: "/", queryString: nil, body: [UInt8]())
+        }
+    }
+
+    @Test func queryPassThroughAction() throws {
+        let request = try decodeQuery("Action=CreateQueue&QueueName=a+b&Attribute.1.Name=DelaySeconds&Attribute.1.Value=1")
+        #expect(request.action == .createQueue)
+        #expect(request.wireProtocol == .query)
+        #expect(request.tree == nil)
+        guard case .query(let parameters) = request.input else {
+            Issue.record("expected query input")
+            return
+        }
+        #expect(parameters["QueueName"] == "a b")
+    }
+
+    @Test func queryErrors() {
+        #expect(throws: SQSError.invalidAction("")) { try decodeQuery("Version=2012-11-05") }
+        #expect(throws: SQSError.invalidAction("Nope")) { try decodeQuery("Action=Nope") }
+        #expect(throws: SQSError.malformedRequest("The request is not valid form encoding.")) {
+            try decodeQuery("Action=ListQueues&QueueNamePrefix=%zz")
+        }
+        #expect(throws: SQSError.malformedRequest("The request is not valid form encoding.")) {
+            try decodeQuery("Action=ListQueues&QueueNamePrefix=%FF")
+        }
+        #expect(throws: SQSError.missingParameter("QueueUrl", action: .purgeQueue)) {
+            try decodeQuery("Action=PurgeQueue")
+        }
+        #expect(throws: SQSError.invalidParameterValue("Value x for parameter DelaySeconds is invalid.")) {
+            try decodeQuery("Action=SendMessage&QueueUrl=u&MessageBody=b&DelaySeconds=x")
+        }
+    }
+
+    @Test func queryQueueURLMayComeFromThePath() throws {
+        let request = try decodeQuery("Action=PurgeQueue", path: "/123456789012/orders")
+        #expect(request.action == .purgeQueue)
+        #expect(request.queueURL == nil)
+    }
+
+    @Test func queryParametersMayComeFromTheURL() throws {
+        let request = try decodeQuery("", queryString: "Action=ListQueues&Version=2012-11-05")
+        #expect(request.action == .listQueues)
+    }
+}

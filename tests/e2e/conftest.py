@@ -1,0 +1,153 @@
+"""Fixtures: a moto server, the signature-checking relay in front of it, and the proxy under test.
+
+Environment:
+  PROXY_BIN        the sqs-extended-proxy binary (default .build/debug/sqs-extended-proxy)
+  E2E_MOTO_PYTHON  the Python that runs moto (default: this one)
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import botocore
+import pytest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+from sigv4_relay import SigV4Relay
+
+ROOT = Path(__file__).resolve().parents[2]
+PROXY_BIN = os.environ.get("PROXY_BIN", str(ROOT / ".build" / "debug" / "sqs-extended-proxy"))
+REGION = "us-east-1"
+PROXY_CREDENTIALS = Credentials("AKIAPROXYTESTKEY", "proxy-secret-key", "proxy-session-token")
+CLIENT_KEY, CLIENT_SECRET, CLIENT_TOKEN = "AKIACLIENTKEY", "client-secret-key", "client-session-token"
+
+# botocore switched SQS to the JSON protocol in 1.34.90.
+BOTOCORE_VERSION = tuple(int(part) for part in botocore.__version__.split(".")[:3])
+EXPECTED_PROTOCOL = "json" if BOTOCORE_VERSION >= (1, 34, 90) else "query"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def moto():
+    port = free_port()
+    python = os.environ.get("E2E_MOTO_PYTHON", sys.executable)
+    process = subprocess.Popen(
+        [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield ("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def relay(moto):
+    relay = SigV4Relay(upstream=moto, credentials=PROXY_CREDENTIALS, region=REGION)
+    server = relay.serve()
+    relay.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    yield relay
+    server.shutdown()
+
+
+class ProxyProcess:
+    def __init__(self, args, env=None):
+        environment = {
+            key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SQS_PROXY_"))
+        }
+        environment.update(
+            AWS_ACCESS_KEY_ID=PROXY_CREDENTIALS.access_key,
+            AWS_SECRET_ACCESS_KEY=PROXY_CREDENTIALS.secret_key,
+            AWS_SESSION_TOKEN=PROXY_CREDENTIALS.token,
+            AWS_CONFIG_FILE="/nonexistent",
+            AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        )
+        environment.update(env or {})
+        self.process = subprocess.Popen(
+            [PROXY_BIN, "--listen", "127.0.0.1:0", *args],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = self.process.stdout.readline()
+        if "listening on" not in line:
+            self.process.kill()
+            raise RuntimeError(f"proxy did not start: {line!r} {self.process.stderr.read()}")
+        self.endpoint = line.split("listening on ")[1].split()[0]
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def proxy(relay, moto):
+    process = ProxyProcess(
+        ["--region", REGION, "--sqs-endpoint", relay.endpoint, "--s3-endpoint", f"http://{moto[0]}:{moto[1]}"]
+    )
+    yield process
+    assert process.alive(), "the proxy died during the tests"
+    process.stop()
+
+
+def make_client(endpoint, **config):
+    settings = dict(retries={"max_attempts": 2, "mode": "standard"}, read_timeout=40, connect_timeout=5)
+    settings.update(config)
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=CLIENT_KEY,
+        aws_secret_access_key=CLIENT_SECRET,
+        aws_session_token=CLIENT_TOKEN,
+        config=Config(**settings),
+    )
+
+
+@pytest.fixture
+def sqs(proxy):
+    return make_client(proxy.endpoint)
+
+
+@pytest.fixture
+def queue_url(sqs):
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    yield url
+    try:
+        sqs.delete_queue(QueueUrl=url)
+    except sqs.exceptions.QueueDoesNotExist:
+        pass

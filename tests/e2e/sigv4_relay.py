@@ -1,0 +1,117 @@
+"""A recording HTTP relay between the proxy and moto that checks every SigV4 signature.
+
+moto accepts any signature, so the tests put this relay in front of it: each request the proxy
+sends upstream is verified with botocore's own signer against the proxy's credentials, recorded,
+and only then forwarded to moto. A request with a bad signature gets a 403 and never reaches moto.
+"""
+
+import http.client
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+    access_key: str
+    signature_valid: bool
+    problem: str = ""
+
+
+@dataclass
+class SigV4Relay:
+    """Verifies, records and forwards requests to `upstream` (host, port)."""
+
+    upstream: tuple
+    credentials: Credentials
+    region: str
+    records: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def verify(self, method, path, headers, body):
+        authorization = headers.get("authorization", "")
+        if not authorization.startswith("AWS4-HMAC-SHA256 "):
+            return "", False, "no SigV4 Authorization header"
+        fields = dict(part.strip().split("=", 1) for part in authorization[len("AWS4-HMAC-SHA256 "):].split(","))
+        access_key, day, region, service, _ = fields["Credential"].split("/")
+        if access_key != self.credentials.access_key:
+            return access_key, False, f"signed with {access_key}, not the proxy's key"
+        if region != self.region or service != "sqs":
+            return access_key, False, f"scope {region}/{service}"
+        signed = fields["SignedHeaders"].split(";")
+        for required in ("host", "x-amz-date"):
+            if required not in signed:
+                return access_key, False, f"{required} not signed"
+        if self.credentials.token and "x-amz-security-token" not in signed:
+            return access_key, False, "session token not signed"
+        request = AWSRequest(
+            method=method,
+            url=f"http://{headers['host']}{path}",
+            headers={name: headers[name] for name in signed},
+            data=body,
+        )
+        request.context["timestamp"] = headers["x-amz-date"]
+        auth = SigV4Auth(self.credentials, "sqs", self.region)
+        canonical = auth.canonical_request(request)
+        expected = auth.signature(auth.string_to_sign(request, canonical), request)
+        if expected != fields["Signature"]:
+            return access_key, False, "signature mismatch"
+        return access_key, True, ""
+
+    def serve(self):
+        relay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def handle_any(self):
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length) if length else b""
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                access_key, valid, problem = relay.verify(self.command, self.path, headers, body)
+                with relay.lock:
+                    relay.records.append(
+                        RecordedRequest(self.command, self.path, headers, body, access_key, valid, problem)
+                    )
+                if not valid:
+                    payload = b'{"__type":"com.amazonaws.sqs#SignatureDoesNotMatch","message":"' + problem.encode() + b'"}'
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                    self.send_header("x-amzn-query-error", "SignatureDoesNotMatch;Sender")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                connection = http.client.HTTPConnection(*relay.upstream, timeout=60)
+                forwarded = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                connection.request(self.command, self.path, body=body, headers=forwarded)
+                response = connection.getresponse()
+                payload = response.read()
+                connection.close()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
