@@ -29,7 +29,9 @@ public struct CredentialError: Error, CustomStringConvertible, Sendable {
     public let description: String
 
     /// No provider of the chain found credentials.
-    public static func notFound(_ detail: String) -> CredentialError { CredentialError(code: .notFound, description: detail) }
+    public static func notFound(_ detail: String) -> CredentialError {
+        CredentialError(code: .notFound, description: detail)
+    }
     /// A source names a key but not all of it.
     public static func incomplete(_ detail: String) -> CredentialError {
         CredentialError(code: .incomplete, description: detail)
@@ -76,7 +78,9 @@ public struct SharedConfigFiles: Sendable {
             config: try readINI(configPath, profilePrefixed: true))
     }
 
-    private static func readINI(_ path: String, profilePrefixed: Bool) throws(CredentialError) -> [String: [String: String]] {
+    private static func readINI(_ path: String, profilePrefixed: Bool) throws(CredentialError) -> [String: [String:
+        String]]
+    {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw .unreadable("Cannot read \(path).")

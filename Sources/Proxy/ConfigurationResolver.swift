@@ -17,7 +17,9 @@ public struct ConfigurationResolver: Sendable {
     /// A setting: its name in the file and on the command line (`--name`), and its variable.
     public struct Setting: Sendable {
         public var name: String
-        public var environmentVariable: String { "SQS_PROXY_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
+        public var environmentVariable: String {
+            "SQS_PROXY_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        }
     }
 
     /// The names of every setting, as the file and the command line spell them.
@@ -59,7 +61,9 @@ public struct ConfigurationResolver: Sendable {
         if let listen = value("listen") {
             (configuration.listenHost, configuration.listenPort) = try Self.hostAndPort(listen)
         }
-        if let url = value("sqs-endpoint") { configuration.sqsEndpoint = try Self.endpoint(url, setting: "sqs-endpoint") }
+        if let url = value("sqs-endpoint") {
+            configuration.sqsEndpoint = try Self.endpoint(url, setting: "sqs-endpoint")
+        }
         if let url = value("s3-endpoint") { configuration.s3Endpoint = try Self.endpoint(url, setting: "s3-endpoint") }
         if let bucket = value("bucket"), !bucket.isEmpty { configuration.bucket = bucket }
         if let text = value("upstream-connect-timeout") {

@@ -231,7 +231,9 @@ extension RequestSchema {
                     let base = "\(prefix)\(mapPrefix).\(index + 1)."
                     pairs.append((base + "Name", name))
                     for field in ["DataType", "StringValue", "BinaryValue"] {
-                        if let string = map[name]?[field]?.stringValue { pairs.append((base + "Value." + field, string)) }
+                        if let string = map[name]?[field]?.stringValue {
+                            pairs.append((base + "Value." + field, string))
+                        }
                     }
                 }
             case .structureList(let listPrefix, let entryMembers):

@@ -31,22 +31,28 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
     @Option(name: .customLong("sqs-endpoint"), help: "Upstream SQS URL (default https://sqs.REGION.amazonaws.com).")
     var sqsEndpoint: String?
 
-    @Option(name: .customLong("s3-endpoint"), help: "S3 URL for payloads (default https://s3.REGION.amazonaws.com; http:// uses path-style).")
+    @Option(
+        name: .customLong("s3-endpoint"),
+        help: "S3 URL for payloads (default https://s3.REGION.amazonaws.com; http:// uses path-style).")
     var s3Endpoint: String?
 
     @Option(name: .long, help: "S3 bucket for offloaded payloads.")
     var bucket: String?
 
-    @Option(name: .customLong("upstream-connect-timeout"), help: "Seconds to wait for an upstream connection (default 5).")
+    @Option(
+        name: .customLong("upstream-connect-timeout"), help: "Seconds to wait for an upstream connection (default 5).")
     var upstreamConnectTimeout: String?
 
-    @Option(name: .customLong("upstream-read-timeout"), help: "Seconds to wait for an upstream answer; keep well above 20 for long polls (default 60).")
+    @Option(
+        name: .customLong("upstream-read-timeout"),
+        help: "Seconds to wait for an upstream answer; keep well above 20 for long polls (default 60).")
     var upstreamReadTimeout: String?
 
     @Option(name: .customLong("max-request-size"), help: "Largest request body accepted, in bytes (default 16777216).")
     var maxRequestSize: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
+    @Option(
+        name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
     @Option(name: .long, help: "YAML configuration file (also SQS_PROXY_CONFIG).")
@@ -87,8 +93,10 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         try await ProxyRuntime.run(
             configuration: configuration, credentials: StaticCredentialProvider(credentials), logger: logger
         ) { address in
-            let host = configuration.listenHost.contains(":") ? "[\(configuration.listenHost)]" : configuration.listenHost
-            let line = "sqs-extended-proxy listening on http://\(host):\(address.port ?? 0) (upstream SQS \(configuration.sqsEndpoint))\n"
+            let host =
+                configuration.listenHost.contains(":") ? "[\(configuration.listenHost)]" : configuration.listenHost
+            let line =
+                "sqs-extended-proxy listening on http://\(host):\(address.port ?? 0) (upstream SQS \(configuration.sqsEndpoint))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
     }

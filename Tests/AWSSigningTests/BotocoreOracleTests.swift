@@ -28,7 +28,9 @@ struct BotocoreOracleTests {
         let body = Array("Action=SendMessage&Version=2012-11-05&MessageBody=a+b%26c".utf8)
         let result = SigV4Signer(region: "eu-west-1", service: "sqs").sign(
             method: "POST", path: "/123456789012/orders", query: "",
-            headers: [("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
+            headers: [
+                ("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+            ],
             payloadHash: SigV4Signer.payloadHash(body), credentials: credentials, date: Self.date)
         #expect(result.signature == "06ca57f0053aa2e74ec7fd00caef6e00966423ff4e96a81c858f7c63cc9375a6")
         #expect(result.signedHeaders == "content-type;host;x-amz-date;x-amz-security-token")

@@ -39,7 +39,9 @@ struct SigV4TestSuiteTests {
             signature: "ba17b383a53190154eb5fa66a1b836cc297cc0a3d70a5d00705980573d8ff790"),
         Vector(
             name: "get-header-value-order", method: "GET", path: "/",
-            headers: [("My-Header1", "value4"), ("My-Header1", "value1"), ("My-Header1", "value3"), ("My-Header1", "value2")],
+            headers: [
+                ("My-Header1", "value4"), ("My-Header1", "value1"), ("My-Header1", "value3"), ("My-Header1", "value2"),
+            ],
             signedHeaders: "host;my-header1;x-amz-date",
             signature: "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01"),
         Vector(

@@ -6,9 +6,13 @@ struct ConfigurationResolverTests {
     @Test func commandLineBeatsEnvironmentBeatsFile() throws {
         let resolver = ConfigurationResolver(
             commandLine: ["listen": "0.0.0.0:8000"],
-            environment: ["SQS_PROXY_LISTEN": "127.0.0.1:7000", "SQS_PROXY_BUCKET": "env-bucket", "AWS_REGION": "eu-west-1"],
-            file: ["listen": "127.0.0.1:6000", "bucket": "file-bucket", "sqs-endpoint": "http://localhost:5000",
-                   "upstream-read-timeout": "45"])
+            environment: [
+                "SQS_PROXY_LISTEN": "127.0.0.1:7000", "SQS_PROXY_BUCKET": "env-bucket", "AWS_REGION": "eu-west-1",
+            ],
+            file: [
+                "listen": "127.0.0.1:6000", "bucket": "file-bucket", "sqs-endpoint": "http://localhost:5000",
+                "upstream-read-timeout": "45",
+            ])
         let configuration = try resolver.resolve()
         #expect(configuration.listenHost == "0.0.0.0")
         #expect(configuration.listenPort == 8000)
@@ -32,7 +36,9 @@ struct ConfigurationResolverTests {
     }
 
     @Test func regionFallsBackInOrder() throws {
-        func region(_ environment: [String: String], file: [String: String] = [:], profile: String? = nil) throws -> String {
+        func region(_ environment: [String: String], file: [String: String] = [:], profile: String? = nil) throws
+            -> String
+        {
             try ConfigurationResolver(commandLine: [:], environment: environment, file: file)
                 .resolve(profileRegion: profile).region
         }
@@ -64,7 +70,11 @@ struct ConfigurationResolverTests {
             upstream-read-timeout: 30
             bucket: payloads
             """)
-        #expect(settings == ["listen": "127.0.0.1:9400", "region": "eu-central-1", "upstream-read-timeout": "30", "bucket": "payloads"])
+        #expect(
+            settings == [
+                "listen": "127.0.0.1:9400", "region": "eu-central-1", "upstream-read-timeout": "30",
+                "bucket": "payloads",
+            ])
         #expect(throws: ConfigurationError.self) { try ConfigurationResolver.parseFile("unknown: 1") }
         #expect(throws: ConfigurationError.self) { try ConfigurationResolver.parseFile("- a\n- b") }
         #expect(throws: ConfigurationError.self) { try ConfigurationResolver.parseFile("listen: [1, 2]") }
@@ -73,6 +83,8 @@ struct ConfigurationResolverTests {
 
     @Test func environmentVariableNames() {
         #expect(ConfigurationResolver.environmentVariable(for: "sqs-endpoint") == "SQS_PROXY_SQS_ENDPOINT")
-        #expect(ConfigurationResolver.environmentVariable(for: "upstream-read-timeout") == "SQS_PROXY_UPSTREAM_READ_TIMEOUT")
+        #expect(
+            ConfigurationResolver.environmentVariable(for: "upstream-read-timeout") == "SQS_PROXY_UPSTREAM_READ_TIMEOUT"
+        )
     }
 }

@@ -8,7 +8,8 @@ struct UpstreamRequestBuilderTests {
     let builder = UpstreamRequestBuilder(
         endpoint: UpstreamEndpoint("http://127.0.0.1:4566/base/")!,
         signer: SigV4Signer(region: "us-east-1", service: "sqs"))
-    let credentials = AWSCredentials(accessKeyID: "PROXYKEY", secretAccessKey: "proxysecret", sessionToken: "proxytoken")
+    let credentials = AWSCredentials(
+        accessKeyID: "PROXYKEY", secretAccessKey: "proxysecret", sessionToken: "proxytoken")
 
     @Test func clientSignatureAndHopByHopHeadersNeverLeak() {
         let client: HTTPHeaders = [
@@ -31,10 +32,13 @@ struct UpstreamRequestBuilderTests {
         #expect(headers["User-Agent"] == ["Boto3/1.43"])
         let authorization = headers["Authorization"]
         #expect(authorization.count == 1)
-        #expect(authorization.first?.hasPrefix("AWS4-HMAC-SHA256 Credential=PROXYKEY/20251129/us-east-1/sqs/aws4_request") == true)
+        #expect(
+            authorization.first?.hasPrefix("AWS4-HMAC-SHA256 Credential=PROXYKEY/20251129/us-east-1/sqs/aws4_request")
+                == true)
         #expect(
             authorization.first?.contains(
-                "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target;x-amzn-query-mode") == true)
+                "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target;x-amzn-query-mode")
+                == true)
     }
 
     @Test func queuePathAndQueryStringAreKept() {

@@ -67,7 +67,8 @@ struct RequestDecoderTests {
     }
 
     @Test func queryPassThroughAction() throws {
-        let request = try decodeQuery("Action=CreateQueue&QueueName=a+b&Attribute.1.Name=DelaySeconds&Attribute.1.Value=1")
+        let request = try decodeQuery(
+            "Action=CreateQueue&QueueName=a+b&Attribute.1.Name=DelaySeconds&Attribute.1.Value=1")
         #expect(request.action == .createQueue)
         #expect(request.wireProtocol == .query)
         #expect(request.tree == nil)

@@ -23,7 +23,8 @@ struct RewrittenActionCodecTests {
                  "MessageSystemAttributes":{"AWSTraceHeader":{"DataType":"String","StringValue":"Root=1"}},
                  "MessageDeduplicationId":"d","MessageGroupId":"g"}
                 """#,
-            query: "Action=SendMessage&Version=2012-11-05&QueueUrl=http%3A%2F%2Fh%2F1%2Fq&MessageBody=a%2Bb+%26+c%3D%E2%82%AC"
+            query:
+                "Action=SendMessage&Version=2012-11-05&QueueUrl=http%3A%2F%2Fh%2F1%2Fq&MessageBody=a%2Bb+%26+c%3D%E2%82%AC"
                 + "&DelaySeconds=3&MessageAttribute.1.Name=s&MessageAttribute.1.Value.DataType=String"
                 + "&MessageAttribute.1.Value.StringValue=v+1&MessageAttribute.2.Name=b"
                 + "&MessageAttribute.2.Value.DataType=Binary&MessageAttribute.2.Value.BinaryValue=AAEC"
@@ -57,7 +58,8 @@ struct RewrittenActionCodecTests {
                 + "&ReceiveRequestAttemptId=r"),
         Case(
             action: .deleteMessage,
-            json: #"{"QueueUrl":"u","ReceiptHandle":"-..s3BucketName..-b-..s3BucketName..--..s3Key..-k-..s3Key..-h+/="}"#,
+            json:
+                #"{"QueueUrl":"u","ReceiptHandle":"-..s3BucketName..-b-..s3BucketName..--..s3Key..-k-..s3Key..-h+/="}"#,
             query: "Action=DeleteMessage&QueueUrl=u"
                 + "&ReceiptHandle=-..s3BucketName..-b-..s3BucketName..--..s3Key..-k-..s3Key..-h%2B%2F%3D"),
         Case(
@@ -136,7 +138,8 @@ struct RewrittenActionCodecTests {
         #expect(throws: SQSError.self) {
             try SQSRequestDecoder.decode(
                 target: nil, contentType: nil, path: "/", queryString: nil,
-                body: Array("Action=SendMessage&QueueUrl=u&MessageBody=b&MessageAttribute.1.Value.DataType=String".utf8))
+                body: Array("Action=SendMessage&QueueUrl=u&MessageBody=b&MessageAttribute.1.Value.DataType=String".utf8)
+            )
         }
     }
 }

@@ -1,0 +1,159 @@
+import AWSSigning
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOTestUtils
+import Testing
+
+@testable import Proxy
+
+/// The request path against a scripted fake upstream (NIOHTTP1TestServer): what goes up, what comes back.
+@Suite(.serialized)
+struct ForwardingTests {
+    static let proxyCredentials = AWSCredentials(
+        accessKeyID: "AKIAPROXY", secretAccessKey: "proxysecret", sessionToken: "proxytoken")
+
+    /// Runs `script` on its own thread, since the test server's calls block.
+    func upstreamScript(_ script: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread { continuation.resume(with: Result { try script() }) }.start()
+        }
+    }
+
+    func withHandler(
+        _ body: (SQSRequestHandler, NIOHTTP1TestServer) async throws -> Void
+    ) async throws {
+        let upstreamServer = NIOHTTP1TestServer(group: MultiThreadedEventLoopGroup.singleton, aggregateBody: true)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let upstream = SQSUpstream(
+            client: client, endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamServer.serverPort)")!,
+            region: "us-east-1", credentials: StaticCredentialProvider(Self.proxyCredentials),
+            readTimeout: .seconds(10))
+        let handler = SQSRequestHandler(upstream: upstream, logger: Logger(label: "test"))
+        do {
+            try await body(handler, upstreamServer)
+        } catch {
+            try? await client.shutdown()
+            try? upstreamServer.stop()
+            throw error
+        }
+        try await client.shutdown()
+        try upstreamServer.stop()
+    }
+
+    static func clientRequest(uri: String = "/", headers: HTTPHeaders, body: String) -> ClientRequest {
+        ClientRequest(
+            head: HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers),
+            body: ByteBuffer(string: body))
+    }
+
+    @Test func jsonRequestIsResignedAndAnswerPassedBack() async throws {
+        try await withHandler { handler, upstream in
+            let body = #"{"QueueUrl":"http://q/1/a","MessageBody":"hi"}"#
+            let request = Self.clientRequest(
+                headers: [
+                    "Host": "localhost:9324", "Content-Type": "application/x-amz-json-1.0",
+                    "X-Amz-Target": "AmazonSQS.SendMessage", "X-Amz-Security-Token": "clienttoken",
+                    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIACLIENT/x", "X-Amz-Date": "20000101T000000Z",
+                ], body: body)
+            async let response = handler.handle(request)
+            try await upstreamScript {
+                let head = try upstream.receiveHead()
+                #expect(head.uri == "/")
+                #expect(head.headers["Host"] == ["127.0.0.1:\(upstream.serverPort)"])
+                #expect(head.headers["X-Amz-Security-Token"] == ["proxytoken"])
+                #expect(head.headers["X-Amz-Target"] == ["AmazonSQS.SendMessage"])
+                let authorization = head.headers.first(name: "authorization") ?? ""
+                #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIAPROXY/"))
+                #expect(!head.headers.description.contains("clienttoken"))
+                #expect(!head.headers.description.contains("AKIACLIENT"))
+                #expect(head.headers.first(name: "x-amz-date") != "20000101T000000Z")
+                #expect(try upstream.receiveBody() == ByteBuffer(string: body))
+                _ = try upstream.receiveEnd()
+                let answer = #"{"MessageId":"m","MD5OfMessageBody":"49f68a5c8493ec2c0bf489821c21fc3b"}"#
+                try upstream.writeOutbound(
+                    .head(
+                        HTTPResponseHead(
+                            version: .http1_1, status: .ok,
+                            headers: [
+                                "Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "req-1",
+                                "Content-Length": "\(answer.utf8.count)", "X-Internal": "secret",
+                            ])))
+                try upstream.writeOutbound(.body(.byteBuffer(ByteBuffer(string: answer))))
+                try upstream.writeOutbound(.end(nil))
+            }
+            let answer = await response
+            #expect(answer.status == .ok)
+            #expect(answer.headers["x-amzn-RequestId"] == ["req-1"])
+            #expect(answer.headers["Content-Type"] == ["application/x-amz-json-1.0"])
+            #expect(answer.headers["X-Internal"].isEmpty)
+            #expect(String(buffer: answer.body).contains("\"MessageId\":\"m\""))
+        }
+    }
+
+    @Test func queryRequestKeepsItsQueuePath() async throws {
+        try await withHandler { handler, upstream in
+            let request = Self.clientRequest(
+                uri: "/123456789012/orders",
+                headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: "Action=PurgeQueue&Version=2012-11-05")
+            async let response = handler.handle(request)
+            try await upstreamScript {
+                let head = try upstream.receiveHead()
+                #expect(head.uri == "/123456789012/orders")
+                #expect(head.headers["Content-Type"] == ["application/x-www-form-urlencoded"])
+                _ = try upstream.receiveBody()
+                _ = try upstream.receiveEnd()
+                let xml = "<PurgeQueueResponse/>"
+                try upstream.writeOutbound(
+                    .head(
+                        HTTPResponseHead(
+                            version: .http1_1, status: .ok,
+                            headers: ["Content-Type": "text/xml", "Content-Length": "\(xml.utf8.count)"])))
+                try upstream.writeOutbound(.body(.byteBuffer(ByteBuffer(string: xml))))
+                try upstream.writeOutbound(.end(nil))
+            }
+            let answer = await response
+            #expect(answer.status == .ok)
+            #expect(String(buffer: answer.body) == "<PurgeQueueResponse/>")
+        }
+    }
+
+    @Test func upstreamServerErrorThatIsNotSQSBecomesOne() async throws {
+        try await withHandler { handler, upstream in
+            let request = Self.clientRequest(
+                headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"],
+                body: "{}")
+            async let response = handler.handle(request)
+            try await upstreamScript {
+                _ = try upstream.receiveHead()
+                _ = try upstream.receiveBody()
+                _ = try upstream.receiveEnd()
+                let html = "<html>bad gateway</html>"
+                try upstream.writeOutbound(
+                    .head(
+                        HTTPResponseHead(
+                            version: .http1_1, status: .badGateway,
+                            headers: ["Content-Type": "text/html", "Content-Length": "\(html.utf8.count)"])))
+                try upstream.writeOutbound(.body(.byteBuffer(ByteBuffer(string: html))))
+                try upstream.writeOutbound(.end(nil))
+            }
+            let answer = await response
+            #expect(answer.status == .badGateway)
+            #expect(answer.headers["x-amzn-query-error"] == ["ServiceUnavailable;Receiver"])
+            #expect(String(buffer: answer.body).contains("com.amazonaws.sqs#ServiceUnavailable"))
+        }
+    }
+
+    @Test func undecodableRequestNeverReachesUpstream() async throws {
+        try await withHandler { handler, _ in
+            let answer = await handler.handle(
+                Self.clientRequest(headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "Action=Nope"))
+            #expect(answer.status == .badRequest)
+            #expect(String(buffer: answer.body).contains("<Code>InvalidAction</Code>"))
+        }
+    }
+}
