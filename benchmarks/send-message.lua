@@ -3,6 +3,9 @@ local queue = os.getenv("QUEUE_URL")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
 wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessage"
+-- moto routes on the credential scope and checks no signature; the proxy replaces this header.
+wrk.headers["Authorization"] =
+    "AWS4-HMAC-SHA256 Credential=bench/20250101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00"
 wrk.body = '{"QueueUrl":"' .. queue .. '","MessageBody":"' .. string.rep("x", 1024) .. '"}'
 
 function done(summary, latency, requests)

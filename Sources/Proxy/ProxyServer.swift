@@ -53,7 +53,14 @@ public struct ProxyServer: Sendable {
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
                     let keepAlive = head.isKeepAlive
-                    guard let body = try await readBody(&parts) else {
+                    let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+                    if declaredLength <= configuration.maxRequestBodySize,
+                        head.headers.first(name: "expect")?.lowercased() == "100-continue"
+                    {
+                        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
+                    }
+                    guard declaredLength <= configuration.maxRequestBodySize, let body = try await readBody(&parts)
+                    else {
                         let response = SQSRequestHandler.errorResponse(
                             .requestTooLarge(limit: configuration.maxRequestBodySize),
                             wireProtocol: SQSRequestDecoder.wireProtocol(

@@ -345,3 +345,23 @@ def test_unreachable_upstream_is_a_retryable_server_error(moto):
         assert broken.alive()
     finally:
         broken.stop()
+
+
+def test_expect_100_continue_is_answered_before_the_body(proxy):
+    host, port = proxy.endpoint.removeprefix("http://").split(":")
+    body = b"Action=ListQueues&Version=2012-11-05"
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            + b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        interim = s.recv(1024)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n")
+        s.sendall(body)
+        answer = b""
+        while b"</ListQueuesResponse>" not in answer:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 OK")
