@@ -24,6 +24,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ExtendedPayload",
+            dependencies: ["SQSWire"]
+        ),
+        .target(
             name: "AWSSigning",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -56,6 +60,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire"]),
+        .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),
         .testTarget(
             name: "ProxyTests",

@@ -118,9 +118,9 @@ extension JSONValue {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// Writes `value` as a JSON string literal: quotes, backslashes and control characters escaped,
+    /// Appends `value` as a JSON string literal: quotes, backslashes and control characters escaped,
     /// everything else as raw UTF-8.
-    static func writeString(_ value: String, to output: inout [UInt8]) {
+    public static func writeString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {

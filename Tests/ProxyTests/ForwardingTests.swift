@@ -33,15 +33,41 @@ struct ForwardingTests {
             region: "us-east-1", credentials: StaticCredentialProvider(Self.proxyCredentials),
             readTimeout: .seconds(10))
         let handler = SQSRequestHandler(upstream: upstream, logger: Logger(label: "test"))
+        let outcome: Result<Void, any Error>
         do {
             try await body(handler, upstreamServer)
+            outcome = .success(())
         } catch {
-            try? await client.shutdown()
-            try? upstreamServer.stop()
-            throw error
+            outcome = .failure(error)
         }
         try await client.shutdown()
-        try upstreamServer.stop()
+        // The test server reports closing a connection that the client's shutdown already closed.
+        try? upstreamServer.stop()
+        try outcome.get()
+    }
+
+    /// Reads one whole request and answers it.
+    static func answer(
+        _ upstream: NIOHTTP1TestServer, status: HTTPResponseStatus, contentType: String, body: String,
+        extraHeaders: HTTPHeaders = [:]
+    ) throws {
+        _ = try upstream.receiveHead()
+        _ = try upstream.receiveBody()
+        _ = try upstream.receiveEnd()
+        try respond(upstream, status: status, contentType: contentType, body: body, extraHeaders: extraHeaders)
+    }
+
+    static func respond(
+        _ upstream: NIOHTTP1TestServer, status: HTTPResponseStatus, contentType: String, body: String,
+        extraHeaders: HTTPHeaders = [:]
+    ) throws {
+        var headers = extraHeaders
+        headers.add(name: "Content-Type", value: contentType)
+        // Chunked: the response is complete only with `.end`, so the client keeps the connection until then.
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        try upstream.writeOutbound(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
+        try upstream.writeOutbound(.body(.byteBuffer(ByteBuffer(string: body))))
+        try upstream.writeOutbound(.end(nil))
     }
 
     static func clientRequest(uri: String = "/", headers: HTTPHeaders, body: String) -> ClientRequest {
@@ -73,17 +99,10 @@ struct ForwardingTests {
                 #expect(head.headers.first(name: "x-amz-date") != "20000101T000000Z")
                 #expect(try upstream.receiveBody() == ByteBuffer(string: body))
                 _ = try upstream.receiveEnd()
-                let answer = #"{"MessageId":"m","MD5OfMessageBody":"49f68a5c8493ec2c0bf489821c21fc3b"}"#
-                try upstream.writeOutbound(
-                    .head(
-                        HTTPResponseHead(
-                            version: .http1_1, status: .ok,
-                            headers: [
-                                "Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "req-1",
-                                "Content-Length": "\(answer.utf8.count)", "X-Internal": "secret",
-                            ])))
-                try upstream.writeOutbound(.body(.byteBuffer(ByteBuffer(string: answer))))
-                try upstream.writeOutbound(.end(nil))
+                try Self.respond(
+                    upstream, status: .ok, contentType: "application/x-amz-json-1.0",
+                    body: #"{"MessageId":"m","MD5OfMessageBody":"49f68a5c8493ec2c0bf489821c21fc3b"}"#,
+                    extraHeaders: ["x-amzn-RequestId": "req-1", "X-Internal": "secret"])
             }
             let answer = await response
             #expect(answer.status == .ok)
@@ -107,14 +126,7 @@ struct ForwardingTests {
                 #expect(head.headers["Content-Type"] == ["application/x-www-form-urlencoded"])
                 _ = try upstream.receiveBody()
                 _ = try upstream.receiveEnd()
-                let xml = "<PurgeQueueResponse/>"
-                try upstream.writeOutbound(
-                    .head(
-                        HTTPResponseHead(
-                            version: .http1_1, status: .ok,
-                            headers: ["Content-Type": "text/xml", "Content-Length": "\(xml.utf8.count)"])))
-                try upstream.writeOutbound(.body(.byteBuffer(ByteBuffer(string: xml))))
-                try upstream.writeOutbound(.end(nil))
+                try Self.respond(upstream, status: .ok, contentType: "text/xml", body: "<PurgeQueueResponse/>")
             }
             let answer = await response
             #expect(answer.status == .ok)
@@ -129,17 +141,8 @@ struct ForwardingTests {
                 body: "{}")
             async let response = handler.handle(request)
             try await upstreamScript {
-                _ = try upstream.receiveHead()
-                _ = try upstream.receiveBody()
-                _ = try upstream.receiveEnd()
-                let html = "<html>bad gateway</html>"
-                try upstream.writeOutbound(
-                    .head(
-                        HTTPResponseHead(
-                            version: .http1_1, status: .badGateway,
-                            headers: ["Content-Type": "text/html", "Content-Length": "\(html.utf8.count)"])))
-                try upstream.writeOutbound(.body(.byteBuffer(ByteBuffer(string: html))))
-                try upstream.writeOutbound(.end(nil))
+                try Self.answer(
+                    upstream, status: .badGateway, contentType: "text/html", body: "<html>bad gateway</html>")
             }
             let answer = await response
             #expect(answer.status == .badGateway)
