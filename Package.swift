@@ -35,10 +35,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ObjectStore",
+            dependencies: [
+                "AWSSigning",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(
             name: "Proxy",
             dependencies: [
                 "SQSWire",
                 "AWSSigning",
+                "ExtendedPayload",
+                "ObjectStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

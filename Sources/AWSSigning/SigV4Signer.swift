@@ -41,6 +41,12 @@ public struct SigV4Signer: Sendable {
         self.pathStyle = pathStyle
     }
 
+    /// RFC 3986 percent-encoding of every byte outside `A-Z a-z 0-9 - . _ ~` (and `/` if kept), as
+    /// SigV4 and S3 object paths need it.
+    public static func uriEncode(_ value: some StringProtocol, keepSlash: Bool) -> String {
+        URIEncoding.encode(value, keepSlash: keepSlash)
+    }
+
     /// The hex SHA-256 of an empty payload.
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -1,4 +1,5 @@
 import AWSSigning
+import ExtendedPayload
 import Yams
 
 /// A setting that could not be used, with what was wrong.
@@ -25,7 +26,14 @@ public struct ConfigurationResolver: Sendable {
     /// The names of every setting, as the file and the command line spell them.
     public static let settingNames = [
         "listen", "region", "sqs-endpoint", "s3-endpoint", "bucket", "upstream-connect-timeout",
-        "upstream-read-timeout", "max-request-size", "log-level",
+        "upstream-read-timeout", "max-request-size", "log-level", "threshold", "always-through-s3",
+        "legacy-attribute-name", "retain-payloads", "s3-key-prefix", "sse", "sse-kms-key-id", "s3-acl",
+        "ignore-payload-not-found", "max-payload-size",
+    ]
+
+    /// The settings that are switches (`true`/`false`; on the command line, present or not).
+    public static let flagNames: Set = [
+        "always-through-s3", "legacy-attribute-name", "retain-payloads", "ignore-payload-not-found",
     ]
 
     /// The variable that sets `name` (`sqs-endpoint` → `SQS_PROXY_SQS_ENDPOINT`).
@@ -72,13 +80,74 @@ public struct ConfigurationResolver: Sendable {
         if let text = value("upstream-read-timeout") {
             configuration.upstreamReadTimeout = try Self.seconds(text, setting: "upstream-read-timeout")
         }
+        try resolveExtended(&configuration)
         if let text = value("max-request-size") {
             guard let bytes = Int(text), bytes >= 1024 else {
                 throw ConfigurationError("max-request-size must be a whole number of bytes, at least 1024: \(text)")
             }
             configuration.maxRequestBodySize = bytes
+        } else {
+            configuration.maxRequestBodySize = ProxyConfiguration.requestBodyLimit(
+                maxPayloadSize: configuration.maxPayloadSize)
         }
         return configuration
+    }
+
+    private func resolveExtended(_ configuration: inout ProxyConfiguration) throws(ConfigurationError) {
+        if let text = value("threshold") {
+            guard let bytes = Int(text), (0...1_048_576).contains(bytes) else {
+                throw ConfigurationError("threshold must be a whole number of bytes from 0 to 1048576: \(text)")
+            }
+            configuration.threshold = bytes
+        }
+        if let text = value("max-payload-size") {
+            guard let bytes = Int(text), bytes >= 1 else {
+                throw ConfigurationError("max-payload-size must be a positive whole number of bytes: \(text)")
+            }
+            configuration.maxPayloadSize = bytes
+        }
+        configuration.alwaysThroughS3 = try flag("always-through-s3")
+        configuration.legacyAttributeName = try flag("legacy-attribute-name")
+        configuration.retainPayloads = try flag("retain-payloads")
+        configuration.ignorePayloadNotFound = try flag("ignore-payload-not-found")
+        if let prefix = value("s3-key-prefix") {
+            do {
+                _ = try PayloadKeyGenerator(prefix: prefix)
+            } catch {
+                throw ConfigurationError("s3-key-prefix: \(error.description)")
+            }
+            configuration.s3KeyPrefix = prefix
+        }
+        if let sse = value("sse"), !sse.isEmpty {
+            guard sse == "aws:kms" || sse == "AES256" else {
+                throw ConfigurationError("sse must be aws:kms or AES256: \(sse)")
+            }
+            configuration.serverSideEncryption = sse
+        }
+        if let keyID = value("sse-kms-key-id"), !keyID.isEmpty {
+            guard configuration.serverSideEncryption == "aws:kms" else {
+                throw ConfigurationError("sse-kms-key-id needs sse aws:kms.")
+            }
+            configuration.kmsKeyID = keyID
+        }
+        if let acl = value("s3-acl"), !acl.isEmpty {
+            let canned: Set = [
+                "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
+                "bucket-owner-read", "bucket-owner-full-control",
+            ]
+            guard canned.contains(acl) else { throw ConfigurationError("s3-acl must be a canned ACL: \(acl)") }
+            configuration.cannedACL = acl
+        }
+    }
+
+    /// A switch: absent is false; `true`/`false`, `1`/`0`, `yes`/`no` otherwise.
+    private func flag(_ name: String) throws(ConfigurationError) -> Bool {
+        guard let text = value(name)?.lowercased() else { return false }
+        switch text {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off", "": return false
+        default: throw ConfigurationError("\(name) must be true or false: \(text)")
+        }
     }
 
     /// Parses `HOST:PORT`, `[V6]:PORT` or `:PORT` (loopback).

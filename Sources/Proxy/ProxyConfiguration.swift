@@ -1,3 +1,5 @@
+import AWSSigning
+
 /// Everything the proxy needs to run, resolved from the command line, the environment and the
 /// configuration file.
 public struct ProxyConfiguration: Sendable {
@@ -19,15 +21,48 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamReadTimeout: Double
     /// The largest request body the proxy accepts, in bytes.
     public var maxRequestBodySize: Int
+    /// Messages larger than this (body plus attributes, in bytes) go through S3.
+    public var threshold: Int
+    /// Every message goes through S3, whatever its size.
+    public var alwaysThroughS3: Bool
+    /// Write the legacy reserved attribute `SQSLargePayloadSize` instead of `ExtendedPayloadSize`.
+    public var legacyAttributeName: Bool
+    /// Keep S3 objects when their messages are deleted.
+    public var retainPayloads: Bool
+    /// Prefix of the S3 keys of payloads.
+    public var s3KeyPrefix: String
+    /// Server-side encryption of stored payloads (`aws:kms`).
+    public var serverSideEncryption: String?
+    /// The KMS key of `aws:kms` encryption.
+    public var kmsKeyID: String?
+    /// A canned ACL for stored payloads.
+    public var cannedACL: String?
+    /// Delete a received message whose payload is missing, instead of failing the receive.
+    public var ignorePayloadNotFound: Bool
+    /// The largest message body accepted, in bytes; bodies are held in memory.
+    public var maxPayloadSize: Int
 
     /// The default SQS listener port.
     public static let defaultListenPort = 9324
+    /// The default threshold, the libraries' 256 KiB.
+    public static let defaultThreshold = 262_144
+    /// The default largest body: 32 MiB while bodies are held in memory.
+    public static let defaultMaxPayloadSize = 32 * 1024 * 1024
+
+    /// The request body limit that fits a body of `maxPayloadSize` bytes however it is escaped
+    /// (form encoding triples a byte at most), plus 1 MiB for the rest of the request.
+    public static func requestBodyLimit(maxPayloadSize: Int) -> Int {
+        max(16 * 1024 * 1024, 3 * maxPayloadSize + 1024 * 1024)
+    }
 
     public init(
         listenHost: String = "127.0.0.1", listenPort: Int = defaultListenPort, region: String,
         sqsEndpoint: UpstreamEndpoint? = nil, s3Endpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
-        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60,
-        maxRequestBodySize: Int = 16 * 1024 * 1024
+        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, maxRequestBodySize: Int? = nil,
+        threshold: Int = defaultThreshold, alwaysThroughS3: Bool = false, legacyAttributeName: Bool = false,
+        retainPayloads: Bool = false, s3KeyPrefix: String = "", serverSideEncryption: String? = nil,
+        kmsKeyID: String? = nil, cannedACL: String? = nil, ignorePayloadNotFound: Bool = false,
+        maxPayloadSize: Int = defaultMaxPayloadSize
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -37,6 +72,16 @@ public struct ProxyConfiguration: Sendable {
         self.bucket = bucket
         self.upstreamConnectTimeout = upstreamConnectTimeout
         self.upstreamReadTimeout = upstreamReadTimeout
-        self.maxRequestBodySize = maxRequestBodySize
+        self.maxRequestBodySize = maxRequestBodySize ?? Self.requestBodyLimit(maxPayloadSize: maxPayloadSize)
+        self.threshold = threshold
+        self.alwaysThroughS3 = alwaysThroughS3
+        self.legacyAttributeName = legacyAttributeName
+        self.retainPayloads = retainPayloads
+        self.s3KeyPrefix = s3KeyPrefix
+        self.serverSideEncryption = serverSideEncryption
+        self.kmsKeyID = kmsKeyID
+        self.cannedACL = cannedACL
+        self.ignorePayloadNotFound = ignorePayloadNotFound
+        self.maxPayloadSize = maxPayloadSize
     }
 }

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOPosix
+import ObjectStore
 
 /// Wires the proxy together: one event loop group, one pooled upstream client, the listener.
 public enum ProxyRuntime {
@@ -25,8 +26,15 @@ public enum ProxyRuntime {
             client: client, endpoint: configuration.sqsEndpoint, region: configuration.region,
             credentials: credentials,
             readTimeout: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+        let store = S3ObjectStore(
+            client: client, endpoint: configuration.s3Endpoint, region: configuration.region, credentials: credentials,
+            timeout: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+        let extendedClient = ExtendedClient(
+            settings: try ExtendedClient.Settings(configuration), store: store, upstream: upstream,
+            queues: QueueAttributeCache(), logger: logger)
         let server = ProxyServer(
-            configuration: configuration, handler: SQSRequestHandler(upstream: upstream, logger: logger),
+            configuration: configuration,
+            handler: SQSRequestHandler(upstream: upstream, extendedClient: extendedClient, logger: logger),
             group: group, logger: logger)
         do {
             try await server.run(onBound: onBound)

@@ -8,10 +8,19 @@ import SQSWire
 /// client's protocol.
 public struct SQSRequestHandler: Sendable {
     let upstream: SQSUpstream
+    let extendedClient: ExtendedClient?
     let logger: Logger
 
+    /// A handler that forwards every request as it is.
     public init(upstream: SQSUpstream, logger: Logger) {
         self.upstream = upstream
+        self.extendedClient = nil
+        self.logger = logger
+    }
+
+    init(upstream: SQSUpstream, extendedClient: ExtendedClient, logger: Logger) {
+        self.upstream = upstream
+        self.extendedClient = extendedClient
         self.logger = logger
     }
 
@@ -26,7 +35,12 @@ public struct SQSRequestHandler: Sendable {
                     target: target, contentType: contentType, path: request.path,
                     queryString: request.queryString, body: bytes)
             }
-            let response = try await upstream.forward(request, body: request.body)
+            let response: ProxyResponse
+            if let extendedClient, let tree = decoded.tree {
+                response = try await extendedClient.handle(decoded, tree: tree, client: request)
+            } else {
+                response = try await upstream.forward(request, body: request.body)
+            }
             logger.debug(
                 "forwarded",
                 metadata: [

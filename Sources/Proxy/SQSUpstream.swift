@@ -59,6 +59,17 @@ public struct SQSUpstream: Sendable {
         }
     }
 
+    /// Makes a call of the proxy's own in the JSON protocol; the result tree, or nil if SQS refused.
+    public func call(_ action: SQSAction, input: JSONValue) async throws(SQSError) -> JSONValue? {
+        let head = HTTPRequestHead(
+            version: .http1_1, method: .POST, uri: "/",
+            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
+        let response = try await forward(
+            ClientRequest(head: head, body: ByteBuffer()), body: ByteBuffer(bytes: input.serialized()))
+        guard response.status == .ok else { return nil }
+        return try? response.body.withUnsafeReadableBytes { bytes throws(SQSError) in try JSONValue.parse(bytes) }
+    }
+
     private static func canonicalName(_ name: String) -> String {
         switch name {
         case "content-type": return "Content-Type"

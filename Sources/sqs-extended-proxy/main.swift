@@ -48,12 +48,58 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         help: "Seconds to wait for an upstream answer; keep well above 20 for long polls (default 60).")
     var upstreamReadTimeout: String?
 
-    @Option(name: .customLong("max-request-size"), help: "Largest request body accepted, in bytes (default 16777216).")
+    @Option(
+        name: .customLong("max-request-size"),
+        help: "Largest request body accepted, in bytes (default 3 x max-payload-size + 1 MiB, at least 16 MiB).")
     var maxRequestSize: String?
 
     @Option(
         name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
+
+    @Option(
+        help:
+            "Messages larger than this many bytes (body plus attributes) go through S3; 0 to 1048576 (default 262144).")
+    var threshold: String?
+
+    @Flag(name: .customLong("always-through-s3"), help: "Send every message body through S3, whatever its size.")
+    var alwaysThroughS3 = false
+
+    @Flag(
+        name: .customLong("legacy-attribute-name"),
+        help: "Mark offloaded messages with SQSLargePayloadSize (Java's default) instead of ExtendedPayloadSize.")
+    var legacyAttributeName = false
+
+    @Flag(
+        name: .customLong("retain-payloads"),
+        help: "Keep S3 objects when their messages are deleted (default: delete them).")
+    var retainPayloads = false
+
+    @Option(
+        name: .customLong("s3-key-prefix"),
+        help: "Prefix of payload keys (A-Z a-z 0-9 . / _ -, at most 988 characters).")
+    var s3KeyPrefix: String?
+
+    @Option(help: "Server-side encryption of payloads: aws:kms or AES256.")
+    var sse: String?
+
+    @Option(name: .customLong("sse-kms-key-id"), help: "KMS key for --sse aws:kms.")
+    var sseKMSKeyID: String?
+
+    @Option(name: .customLong("s3-acl"), help: "Canned ACL of stored payloads (e.g. bucket-owner-full-control).")
+    var s3ACL: String?
+
+    @Flag(
+        name: .customLong("ignore-payload-not-found"),
+        help:
+            "Delete a received message whose payload is missing from S3 and leave it out, instead of failing the receive."
+    )
+    var ignorePayloadNotFound = false
+
+    @Option(
+        name: .customLong("max-payload-size"),
+        help: "Largest message body accepted, in bytes; bodies are held in memory (default 33554432).")
+    var maxPayloadSize: String?
 
     @Option(name: .long, help: "YAML configuration file (also SQS_PROXY_CONFIG).")
     var config: String?
@@ -71,6 +117,12 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
             "listen": listen, "region": region, "sqs-endpoint": sqsEndpoint, "s3-endpoint": s3Endpoint,
             "bucket": bucket, "upstream-connect-timeout": upstreamConnectTimeout,
             "upstream-read-timeout": upstreamReadTimeout, "max-request-size": maxRequestSize, "log-level": logLevel,
+            "threshold": threshold, "s3-key-prefix": s3KeyPrefix, "sse": sse, "sse-kms-key-id": sseKMSKeyID,
+            "s3-acl": s3ACL, "max-payload-size": maxPayloadSize,
+            "always-through-s3": alwaysThroughS3 ? "true" : nil,
+            "legacy-attribute-name": legacyAttributeName ? "true" : nil,
+            "retain-payloads": retainPayloads ? "true" : nil,
+            "ignore-payload-not-found": ignorePayloadNotFound ? "true" : nil,
         ]
         let resolver = ConfigurationResolver(
             commandLine: commandLine.compactMapValues { $0 }, environment: environment, file: fileSettings)

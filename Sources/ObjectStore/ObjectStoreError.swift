@@ -1,0 +1,53 @@
+import Foundation
+import NIOCore
+
+/// Why an S3 call failed.
+public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Kind: Sendable, Hashable {
+        /// The object does not exist (`NoSuchKey`).
+        case objectNotFound
+        /// The bucket does not exist (`NoSuchBucket`).
+        case bucketNotFound
+        /// S3 answered with another error.
+        case rejected
+        /// S3 could not be reached or did not answer in time.
+        case transport
+    }
+
+    public let kind: Kind
+    public let bucket: String
+    public let key: String
+    /// S3's error code and message, or the transport error.
+    public let detail: String
+
+    public init(_ kind: Kind, bucket: String, key: String, detail: String) {
+        self.kind = kind
+        self.bucket = bucket
+        self.key = key
+        self.detail = detail
+    }
+
+    public var description: String { "S3 \(kind) for s3://\(bucket)/\(key): \(detail)" }
+
+    /// The error an S3 error response describes.
+    static func from(status: Int, body: ByteBuffer, bucket: String, key: String) -> ObjectStoreError {
+        let text = String(buffer: body)
+        let code = Self.element("Code", in: text) ?? "HTTP \(status)"
+        let message = Self.element("Message", in: text).map { "\(code): \($0)" } ?? code
+        switch code {
+        case "NoSuchKey": return ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: message)
+        case "NoSuchBucket": return ObjectStoreError(.bucketNotFound, bucket: bucket, key: key, detail: message)
+        default:
+            if status == 404 { return ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: message) }
+            return ObjectStoreError(.rejected, bucket: bucket, key: key, detail: message)
+        }
+    }
+
+    private static func element(_ name: String, in text: String) -> String? {
+        guard let start = text.range(of: "<\(name)>"),
+            let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
+        else { return nil }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+}

@@ -1,0 +1,367 @@
+import AWSSigning
+import ExtendedPayload
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ObjectStore
+import SQSWire
+
+/// The extended client's behaviour on the wire: bodies over the threshold go to S3 on send and come
+/// back on receive, marked receipt handles are restored, payloads are deleted after their messages.
+struct ExtendedClient: Sendable {
+    /// The settings of the behaviour.
+    struct Settings: Sendable {
+        var policy: OffloadPolicy
+        var bucket: String?
+        var keys: PayloadKeyGenerator
+        var putOptions: S3ObjectStore.PutOptions
+        var retainPayloads: Bool
+        var ignorePayloadNotFound: Bool
+
+        init(_ configuration: ProxyConfiguration) throws(ConfigurationError) {
+            policy = OffloadPolicy(
+                threshold: configuration.threshold, alwaysThroughS3: configuration.alwaysThroughS3,
+                reservedAttributeName: OffloadPolicy.reservedAttributeNames[configuration.legacyAttributeName ? 1 : 0],
+                maxPayloadSize: configuration.maxPayloadSize, canOffload: configuration.bucket != nil)
+            bucket = configuration.bucket
+            do {
+                keys = try PayloadKeyGenerator(prefix: configuration.s3KeyPrefix)
+            } catch {
+                throw ConfigurationError("s3-key-prefix: \(error.description)")
+            }
+            putOptions = S3ObjectStore.PutOptions(
+                serverSideEncryption: configuration.serverSideEncryption, kmsKeyID: configuration.kmsKeyID,
+                cannedACL: configuration.cannedACL)
+            retainPayloads = configuration.retainPayloads
+            ignorePayloadNotFound = configuration.ignorePayloadNotFound
+        }
+    }
+
+    let settings: Settings
+    let store: S3ObjectStore
+    let upstream: SQSUpstream
+    let queues: QueueAttributeCache
+    let logger: Logger
+
+    /// Answers a request of one of the rewritten actions.
+    func handle(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError) -> ProxyResponse {
+        switch request.action {
+        case .sendMessage, .sendMessageBatch:
+            return try await send(request, tree: tree, client: client)
+        case .receiveMessage:
+            return try await receive(request, tree: tree, client: client)
+        case .deleteMessage, .deleteMessageBatch:
+            return try await delete(request, tree: tree, client: client)
+        default:
+            return try await changeVisibility(request, tree: tree, client: client)
+        }
+    }
+
+    // MARK: Send
+
+    private struct Entry {
+        var tree: JSONValue
+        var body: String
+        var attributes: [String: MessageAttribute]
+        var offload: Bool
+        var key: String?
+    }
+
+    private func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
+        -> ProxyResponse
+    {
+        let isBatch = request.action == .sendMessageBatch
+        var entries: [Entry] = []
+        for entryTree in isBatch ? (tree["Entries"]?.arrayValue ?? []) : [tree] {
+            let body = entryTree["MessageBody"]?.stringValue ?? ""
+            let attributes = try MessageAttribute.map(from: entryTree["MessageAttributes"])
+            let offload = try settings.policy.mustOffload(bodyBytes: body.utf8.count, attributes: attributes)
+            entries.append(Entry(tree: entryTree, body: body, attributes: attributes, offload: offload))
+        }
+        if isBatch && settings.policy.canOffload {
+            let plan = planBatch(entries)
+            for index in entries.indices { entries[index].offload = plan[index] }
+        }
+        guard let bucket = settings.bucket, entries.contains(where: \.offload) else {
+            return try await upstream.forward(client, body: client.body)
+        }
+        for index in entries.indices where entries[index].offload {
+            entries[index].key = settings.keys.next()
+        }
+        try await upload(entries, bucket: bucket)
+
+        let contentDeduplication = try await needsDeduplicationID(request, tree: tree)
+        for index in entries.indices where entries[index].offload {
+            let pointer = PayloadPointer(bucket: bucket, key: entries[index].key!)
+            var rewritten = MessageRewriting.offload(
+                entries[index].tree, pointer: pointer, bodyBytes: entries[index].body.utf8.count,
+                reservedName: settings.policy.reservedAttributeName)
+            if contentDeduplication && rewritten["MessageDeduplicationId"] == nil {
+                rewritten["MessageDeduplicationId"] = .string(SigV4Signer.payloadHash(entries[index].body.utf8))
+            }
+            entries[index].tree = rewritten
+        }
+        var rewrittenTree = tree
+        if isBatch {
+            rewrittenTree["Entries"] = .array(entries.map(\.tree))
+        } else {
+            rewrittenTree = entries[0].tree
+        }
+
+        let uploaded = entries.compactMap { entry in entry.key.map { (bucket, $0) } }
+        let response: ProxyResponse
+        do {
+            response = try await forward(request, tree: rewrittenTree, client: client)
+        } catch {
+            await deletePayloads(uploaded)
+            throw error
+        }
+        guard response.status == .ok,
+            var result = response.body.withUnsafeReadableBytes({
+                ResponseCodec.decode($0, action: request.action, wireProtocol: request.wireProtocol)
+            })
+        else {
+            await deletePayloads(uploaded)
+            return response
+        }
+        if isBatch {
+            let byID = Dictionary(
+                entries.map { ($0.tree["Id"]?.stringValue ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+            let successful = (result.tree["Successful"]?.arrayValue ?? []).map { entry -> JSONValue in
+                guard let sent = byID[entry["Id"]?.stringValue ?? ""], sent.offload else { return entry }
+                return MessageRewriting.sendResult(entry, body: sent.body, attributes: sent.attributes)
+            }
+            result.tree["Successful"] = .array(successful)
+            let failedKeys = (result.tree["Failed"]?.arrayValue ?? []).compactMap { failure in
+                byID[failure["Id"]?.stringValue ?? ""]?.key.map { (bucket, $0) }
+            }
+            await deletePayloads(failedKeys)
+        } else {
+            result.tree = MessageRewriting.sendResult(
+                result.tree, body: entries[0].body, attributes: entries[0].attributes)
+        }
+        return encode(result, of: request, like: response)
+    }
+
+    private func planBatch(_ entries: [Entry]) -> [Bool] {
+        let pointerLength = PayloadPointer(bucket: settings.bucket ?? "", key: settings.keys.next()).encoded.utf8.count
+        return OffloadPolicy.planBatch(
+            sizes: entries.map { OffloadPolicy.messageSize(bodyBytes: $0.body.utf8.count, attributes: $0.attributes) },
+            offloadedSizes: entries.map {
+                MessageRewriting.offloadedSize(
+                    pointerLength: pointerLength, attributesSize: OffloadPolicy.attributesSize($0.attributes),
+                    bodyBytes: $0.body.utf8.count, reservedName: settings.policy.reservedAttributeName)
+            },
+            decided: entries.map(\.offload))
+    }
+
+    /// Stores every offloaded entry's body concurrently; on any failure removes what was stored.
+    private func upload(_ entries: [Entry], bucket: String) async throws(SQSError) {
+        let failures = await withTaskGroup(of: (String, ObjectStoreError?).self) { group in
+            for entry in entries {
+                guard let key = entry.key else { continue }
+                group.addTask {
+                    do throws(ObjectStoreError) {
+                        try await store.put(
+                            bucket: bucket, key: key, body: ByteBuffer(string: entry.body), options: settings.putOptions
+                        )
+                        return (key, nil)
+                    } catch {
+                        return (key, error)
+                    }
+                }
+            }
+            var results: [(String, ObjectStoreError?)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        guard let failure = failures.first(where: { $0.1 != nil })?.1 else { return }
+        await deletePayloads(failures.filter { $0.1 == nil }.map { (bucket, $0.0) })
+        logger.error("payload upload failed", metadata: ["error": "\(failure)"])
+        throw SQSError(
+            shape: "InternalFailure", status: 500,
+            message: "Could not store the message payload in S3 bucket \(bucket): \(failure.detail)")
+    }
+
+    /// Whether offloaded sends to this queue need a deduplication id: a FIFO queue with
+    /// content-based deduplication would otherwise hash the random pointer.
+    private func needsDeduplicationID(_ request: SQSRequest, tree: JSONValue) async throws(SQSError) -> Bool {
+        guard let queueURL = request.queueURL, queueURL.hasSuffix(".fifo") else { return false }
+        return try await queues.contentBasedDeduplication(queueURL: queueURL, upstream: upstream)
+    }
+
+    // MARK: Receive
+
+    private func receive(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
+        -> ProxyResponse
+    {
+        let (rewritten, filter) = MessageRewriting.receiveRequest(tree)
+        let response =
+            rewritten == tree
+            ? try await upstream.forward(client, body: client.body)
+            : try await forward(request, tree: rewritten, client: client)
+        guard response.status == .ok,
+            var result = response.body.withUnsafeReadableBytes({
+                ResponseCodec.decode($0, action: .receiveMessage, wireProtocol: request.wireProtocol)
+            })
+        else { return response }
+        var messages = result.tree["Messages"]?.arrayValue ?? []
+        let offloaded = messages.indices.compactMap { index -> (Int, PayloadPointer)? in
+            guard MessageRewriting.isOffloaded(messages[index]),
+                let pointer = PayloadPointer(body: messages[index]["Body"]?.stringValue ?? "")
+            else { return nil }
+            return (index, pointer)
+        }
+        guard !offloaded.isEmpty else { return response }
+
+        let payloads = await fetch(offloaded.map(\.1))
+        var dropped: Set<Int> = []
+        for ((index, pointer), payload) in zip(offloaded, payloads) {
+            switch payload {
+            case .success(let body):
+                messages[index] = try MessageRewriting.restore(
+                    messages[index], payload: body, pointer: pointer, filter: filter)
+            case .failure(let error) where error.kind == .objectNotFound && settings.ignorePayloadNotFound:
+                logger.warning(
+                    "payload not found; deleting its message",
+                    metadata: ["bucket": "\(pointer.bucket)", "key": "\(pointer.key)"])
+                try await deleteMessage(messages[index], queueURL: request.queueURL ?? "")
+                dropped.insert(index)
+            case .failure(let error) where error.kind == .objectNotFound:
+                throw SQSError(
+                    shape: "PayloadNotFound", status: 500,
+                    message: "The payload of message \(messages[index]["MessageId"]?.stringValue ?? "") is missing: "
+                        + "no object \(pointer.key) in S3 bucket \(pointer.bucket).")
+            case .failure(let error):
+                throw SQSError(
+                    shape: "InternalFailure", status: 500,
+                    message: "Could not read the payload s3://\(pointer.bucket)/\(pointer.key): \(error.detail)")
+            }
+        }
+        messages = messages.indices.filter { !dropped.contains($0) }.map { messages[$0] }
+        result.tree["Messages"] = messages.isEmpty ? nil : .array(messages)
+        return encode(result, of: request, like: response)
+    }
+
+    private func fetch(_ pointers: [PayloadPointer]) async -> [Result<String, ObjectStoreError>] {
+        await withTaskGroup(of: (Int, Result<String, ObjectStoreError>).self) { group in
+            for (index, pointer) in pointers.enumerated() {
+                group.addTask {
+                    do throws(ObjectStoreError) {
+                        let bytes = try await store.get(
+                            bucket: pointer.bucket, key: pointer.key, maxSize: settings.policy.maxPayloadSize)
+                        return (index, .success(String(buffer: bytes)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results = [Result<String, ObjectStoreError>?](repeating: nil, count: pointers.count)
+            for await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+    }
+
+    private func deleteMessage(_ message: JSONValue, queueURL: String) async throws(SQSError) {
+        guard let handle = message["ReceiptHandle"]?.stringValue else { return }
+        _ = try await upstream.call(
+            .deleteMessage, input: .object(["QueueUrl": .string(queueURL), "ReceiptHandle": .string(handle)]))
+    }
+
+    // MARK: Delete and change visibility
+
+    private func delete(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
+        -> ProxyResponse
+    {
+        let (rewritten, marked) = Self.restoringHandles(tree, batch: request.action == .deleteMessageBatch)
+        guard !marked.isEmpty else { return try await upstream.forward(client, body: client.body) }
+        let response = try await forward(request, tree: rewritten, client: client)
+        guard response.status == .ok, !settings.retainPayloads else { return response }
+        if request.action == .deleteMessage {
+            await deletePayloads(marked.values.map { ($0.bucket, $0.key) })
+            return response
+        }
+        guard
+            let result = response.body.withUnsafeReadableBytes({
+                ResponseCodec.decode($0, action: .deleteMessageBatch, wireProtocol: request.wireProtocol)
+            })
+        else { return response }
+        let deleted = (result.tree["Successful"]?.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }
+        await deletePayloads(deleted.compactMap { marked[$0] }.map { ($0.bucket, $0.key) })
+        return response
+    }
+
+    private func changeVisibility(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
+        -> ProxyResponse
+    {
+        let (rewritten, marked) = Self.restoringHandles(
+            tree, batch: request.action == .changeMessageVisibilityBatch)
+        guard !marked.isEmpty else { return try await upstream.forward(client, body: client.body) }
+        return try await forward(request, tree: rewritten, client: client)
+    }
+
+    /// The input with marked receipt handles restored, and the pointers of the marked ones by
+    /// entry id (`""` for a single handle).
+    static func restoringHandles(_ tree: JSONValue, batch: Bool) -> (JSONValue, [String: PayloadPointer]) {
+        var marked: [String: PayloadPointer] = [:]
+        func restore(_ entry: JSONValue, id: String) -> JSONValue {
+            guard let handle = MarkedReceiptHandle(entry["ReceiptHandle"]?.stringValue ?? "") else { return entry }
+            marked[id] = handle.pointer
+            var entry = entry
+            entry["ReceiptHandle"] = .string(handle.original)
+            return entry
+        }
+        guard batch else { return (restore(tree, id: ""), marked) }
+        var tree = tree
+        let entries = (tree["Entries"]?.arrayValue ?? []).map { restore($0, id: $0["Id"]?.stringValue ?? "") }
+        tree["Entries"] = .array(entries)
+        return (tree, marked)
+    }
+
+    // MARK: Shared
+
+    /// Deletes payload objects concurrently; failures are logged, never raised.
+    private func deletePayloads(_ objects: [(String, String)]) async {
+        guard !objects.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for object in objects {
+                group.addTask {
+                    do {
+                        try await store.delete(bucket: object.0, key: object.1)
+                    } catch {
+                        logger.warning("payload not deleted", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forwards the request re-encoded from `tree` in its own protocol.
+    private func forward(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
+        -> ProxyResponse
+    {
+        switch request.input {
+        case .json:
+            return try await upstream.forward(client, body: ByteBuffer(bytes: tree.serialized()))
+        case .query(let original):
+            let parameters = RequestSchema.forAction(request.action)!.parameters(
+                from: tree, action: request.action, original: original)
+            var head = client.head
+            head.method = .POST
+            head.uri = client.path
+            head.headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
+            return try await upstream.forward(
+                ClientRequest(head: head, body: client.body), body: ByteBuffer(bytes: parameters.encoded()))
+        }
+    }
+
+    private func encode(_ result: ResponseCodec.Result, of request: SQSRequest, like response: ProxyResponse)
+        -> ProxyResponse
+    {
+        var rewritten = response
+        rewritten.body = ByteBuffer(
+            bytes: ResponseCodec.encode(result, action: request.action, wireProtocol: request.wireProtocol))
+        return rewritten
+    }
+}
