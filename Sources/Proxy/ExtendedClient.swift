@@ -229,8 +229,9 @@ struct ExtendedClient: Sendable {
                 try await deleteMessage(messages[index], queueURL: request.queueURL ?? "")
                 dropped.insert(index)
             case .failure(let error) where error.kind == .objectNotFound:
+                // Not a server fault that a retry could cure: SDKs must not retry and hide it.
                 throw SQSError(
-                    shape: "PayloadNotFound", status: 500,
+                    shape: "PayloadNotFound", status: 404,
                     message: "The payload of message \(messages[index]["MessageId"]?.stringValue ?? "") is missing: "
                         + "no object \(pointer.key) in S3 bucket \(pointer.bucket).")
             case .failure(let error):

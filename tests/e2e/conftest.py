@@ -114,6 +114,68 @@ class ProxyProcess:
             self.process.kill()
 
 
+BUCKET = "e2e-payloads"
+
+
+def moto_client(moto, service):
+    return boto3.client(
+        service,
+        endpoint_url=f"http://{moto[0]}:{moto[1]}",
+        region_name=REGION,
+        aws_access_key_id="AKIADIRECT",
+        aws_secret_access_key="direct",
+    )
+
+
+@pytest.fixture(scope="session")
+def s3(moto):
+    """S3 straight to moto, with the payload bucket created."""
+    client = moto_client(moto, "s3")
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+@pytest.fixture(scope="session")
+def direct_sqs(moto):
+    """SQS straight to moto, bypassing the proxy: to see what SQS really holds."""
+    return moto_client(moto, "sqs")
+
+
+@pytest.fixture
+def start_proxy(relay, moto):
+    """Starts a proxy in front of the relay and moto with extra arguments; stopped after the test."""
+    started = []
+
+    def start(*args, env=None):
+        process = ProxyProcess(
+            ["--region", REGION, "--sqs-endpoint", relay.endpoint, "--s3-endpoint", f"http://{moto[0]}:{moto[1]}", *args],
+            env=env,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        assert process.alive(), "a proxy died during the test"
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def extended_proxy(relay, moto, s3):
+    process = ProxyProcess(
+        ["--region", REGION, "--sqs-endpoint", relay.endpoint, "--s3-endpoint", f"http://{moto[0]}:{moto[1]}", "--bucket", BUCKET]
+    )
+    yield process
+    assert process.alive(), "the extended proxy died during the tests"
+    process.stop()
+
+
+@pytest.fixture
+def esqs(extended_proxy):
+    """An SQS client through the proxy with a payload bucket."""
+    return make_client(extended_proxy.endpoint)
+
+
 @pytest.fixture(scope="session")
 def proxy(relay, moto):
     process = ProxyProcess(

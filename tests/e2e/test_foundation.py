@@ -337,7 +337,7 @@ def test_unreachable_upstream_is_a_retryable_server_error(moto):
         ["--region", "us-east-1", "--sqs-endpoint", f"http://127.0.0.1:{closed_port}", "--upstream-connect-timeout", "2"]
     )
     try:
-        client = make_client(broken.endpoint, retries={"max_attempts": 1})
+        client = make_client(broken.endpoint, retries={"max_attempts": 1, "mode": "standard"})
         with pytest.raises(ClientError) as raised:
             client.list_queues()
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
