@@ -213,3 +213,15 @@ def queue_url(sqs):
         sqs.delete_queue(QueueUrl=url)
     except sqs.exceptions.QueueDoesNotExist:
         pass
+
+
+def pytest_assertrepr_compare(op, left, right):
+    """Explains unequal long strings briefly: pytest's own diff of two large bodies takes minutes."""
+    if op == "==" and isinstance(left, str) and isinstance(right, str) and max(len(left), len(right)) > 2000:
+        index = next((i for i, (a, b) in enumerate(zip(left, right)) if a != b), min(len(left), len(right)))
+        return [
+            f"long strings differ: lengths {len(left)} and {len(right)}, first difference at {index}",
+            f"left:  {left[max(0, index - 20):index + 20]!r}",
+            f"right: {right[max(0, index - 20):index + 20]!r}",
+        ]
+    return None

@@ -381,3 +381,16 @@ def test_without_bucket_large_sends_fail_as_in_sqs_but_pointers_are_restored(sta
     assert message["Body"] == body
     assert message["MD5OfBody"] == md5_of_body(body)
     plain.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_sqs_failure_after_upload_deletes_the_orphans(esqs, s3, queue):
+    missing = queue.rsplit("/", 1)[0] + f"/missing-{uuid.uuid4().hex[:8]}"
+    before = set(objects(s3))
+    with pytest.raises(esqs.exceptions.QueueDoesNotExist):
+        esqs.send_message(QueueUrl=missing, MessageBody=payload(THRESHOLD + 1))
+    with pytest.raises(esqs.exceptions.QueueDoesNotExist):
+        esqs.send_message_batch(
+            QueueUrl=missing,
+            Entries=[{"Id": "a", "MessageBody": payload(THRESHOLD + 1)}, {"Id": "b", "MessageBody": payload(THRESHOLD + 2)}],
+        )
+    assert set(objects(s3)) == before
