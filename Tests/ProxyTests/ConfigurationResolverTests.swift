@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Proxy
@@ -86,5 +87,65 @@ struct ConfigurationResolverTests {
         #expect(
             ConfigurationResolver.environmentVariable(for: "upstream-read-timeout") == "SQS_PROXY_UPSTREAM_READ_TIMEOUT"
         )
+    }
+}
+
+struct ExtendedSettingsTests {
+    func resolve(_ commandLine: [String: String], file: [String: String] = [:]) throws -> ProxyConfiguration {
+        try ConfigurationResolver(commandLine: commandLine, environment: ["AWS_REGION": "us-east-1"], file: file)
+            .resolve()
+    }
+
+    @Test func defaults() throws {
+        let configuration = try resolve([:])
+        #expect(configuration.threshold == 262_144)
+        #expect(!configuration.alwaysThroughS3 && !configuration.retainPayloads && !configuration.legacyAttributeName)
+        #expect(!configuration.ignorePayloadNotFound)
+        #expect(configuration.maxPayloadSize == 32 * 1024 * 1024)
+        #expect(configuration.maxRequestBodySize == 3 * 32 * 1024 * 1024 + 1024 * 1024)
+        #expect(configuration.s3KeyPrefix == "")
+        #expect(configuration.serverSideEncryption == nil && configuration.cannedACL == nil)
+    }
+
+    @Test func switchesAndValues() throws {
+        let configuration = try resolve(
+            [
+                "threshold": "0", "always-through-s3": "true", "sse": "aws:kms", "sse-kms-key-id": "k",
+                "max-payload-size": "1000",
+            ],
+            file: [
+                "retain-payloads": "true", "legacy-attribute-name": "yes", "s3-key-prefix": "p/", "s3-acl": "private",
+            ])
+        #expect(configuration.threshold == 0)
+        #expect(configuration.alwaysThroughS3 && configuration.retainPayloads && configuration.legacyAttributeName)
+        #expect(configuration.serverSideEncryption == "aws:kms" && configuration.kmsKeyID == "k")
+        #expect(configuration.s3KeyPrefix == "p/" && configuration.cannedACL == "private")
+        #expect(configuration.maxPayloadSize == 1000)
+        #expect(configuration.maxRequestBodySize == 16 * 1024 * 1024)
+    }
+
+    @Test func refusals() {
+        for settings in [
+            ["threshold": "1048577"], ["threshold": "-1"], ["always-through-s3": "maybe"], ["sse": "rot13"],
+            ["sse-kms-key-id": "k"], ["s3-acl": "everyone"], ["s3-key-prefix": "../up"], ["max-payload-size": "0"],
+        ] {
+            #expect(throws: ConfigurationError.self, "\(settings)") { try resolve(settings) }
+        }
+    }
+}
+
+struct ExampleConfigurationFileTests {
+    @Test func theCommentedExampleIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("config/proxy.yaml"), encoding: .utf8)
+        let settings = try ConfigurationResolver.parseFile(text)
+        #expect(settings["listen"] == "127.0.0.1:9324")
+        #expect(settings["threshold"] == "262144")
+        let configuration = try ConfigurationResolver(
+            commandLine: [:], environment: ["AWS_REGION": "us-east-1"], file: settings
+        ).resolve()
+        #expect(configuration.upstreamReadTimeout == 60)
+        #expect(configuration.maxPayloadSize == ProxyConfiguration.defaultMaxPayloadSize)
     }
 }

@@ -394,3 +394,21 @@ def test_sqs_failure_after_upload_deletes_the_orphans(esqs, s3, queue):
             Entries=[{"Id": "a", "MessageBody": payload(THRESHOLD + 1)}, {"Id": "b", "MessageBody": payload(THRESHOLD + 2)}],
         )
     assert set(objects(s3)) == before
+
+
+def test_encryption_and_acl_options_reach_s3(start_proxy, s3, queue):
+    client = make_client(
+        start_proxy(
+            "--bucket", BUCKET, "--sse", "aws:kms", "--sse-kms-key-id", "alias/payloads", "--s3-acl", "public-read"
+        ).endpoint
+    )
+    before = set(objects(s3))
+    client.send_message(QueueUrl=queue, MessageBody=payload(THRESHOLD + 1))
+    (key,) = set(objects(s3)) - before
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"].endswith("alias/payloads")
+    grants = s3.get_object_acl(Bucket=BUCKET, Key=key)["Grants"]
+    assert any(
+        grant["Permission"] == "READ" and grant["Grantee"].get("URI", "").endswith("/global/AllUsers") for grant in grants
+    )
