@@ -91,7 +91,7 @@ struct ExtendedClient: Sendable {
         }
         try await upload(entries, bucket: bucket)
 
-        let contentDeduplication = try await needsDeduplicationID(request, tree: tree)
+        let contentDeduplication = try await needsDeduplicationID(queueURL: queueURL(of: request, client: client))
         for index in entries.indices where entries[index].offload {
             let pointer = PayloadPointer(bucket: bucket, key: entries[index].key!)
             var rewritten = MessageRewriting.offload(
@@ -186,8 +186,8 @@ struct ExtendedClient: Sendable {
 
     /// Whether offloaded sends to this queue need a deduplication id: a FIFO queue with
     /// content-based deduplication would otherwise hash the random pointer.
-    private func needsDeduplicationID(_ request: SQSRequest, tree: JSONValue) async throws(SQSError) -> Bool {
-        guard let queueURL = request.queueURL, queueURL.hasSuffix(".fifo") else { return false }
+    private func needsDeduplicationID(queueURL: String) async throws(SQSError) -> Bool {
+        guard queueURL.hasSuffix(".fifo") else { return false }
         return try await queues.contentBasedDeduplication(queueURL: queueURL, upstream: upstream)
     }
 
@@ -226,7 +226,7 @@ struct ExtendedClient: Sendable {
                 logger.warning(
                     "payload not found; deleting its message",
                     metadata: ["bucket": "\(pointer.bucket)", "key": "\(pointer.key)"])
-                try await deleteMessage(messages[index], queueURL: request.queueURL ?? "")
+                try await deleteMessage(messages[index], queueURL: queueURL(of: request, client: client))
                 dropped.insert(index)
             case .failure(let error) where error.kind == .objectNotFound:
                 // Not a server fault that a retry could cure: SDKs must not retry and hide it.
@@ -321,6 +321,11 @@ struct ExtendedClient: Sendable {
     }
 
     // MARK: Shared
+
+    /// The queue a request addresses: its `QueueUrl`, or the queue path a Query request was posted to.
+    private func queueURL(of request: SQSRequest, client: ClientRequest) -> String {
+        request.queueURL ?? upstream.url(path: client.path)
+    }
 
     /// Deletes payload objects concurrently; failures are logged, never raised.
     private func deletePayloads(_ objects: [(String, String)]) async {

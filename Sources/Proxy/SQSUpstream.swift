@@ -59,6 +59,11 @@ public struct SQSUpstream: Sendable {
         }
     }
 
+    /// The upstream URL of `path`.
+    public func url(path: String) -> String {
+        builder.endpoint.origin + builder.endpoint.basePath + path
+    }
+
     /// Makes a call of the proxy's own in the JSON protocol; the result tree, or nil if SQS refused.
     public func call(_ action: SQSAction, input: JSONValue) async throws(SQSError) -> JSONValue? {
         let head = HTTPRequestHead(

@@ -2,9 +2,11 @@
 whichever protocol this virtualenv's botocore speaks."""
 
 import hashlib
+import http.client
 import json
 import struct
 import uuid
+from urllib.parse import quote, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -412,3 +414,21 @@ def test_encryption_and_acl_options_reach_s3(start_proxy, s3, queue):
     assert any(
         grant["Permission"] == "READ" and grant["Grantee"].get("URI", "").endswith("/global/AllUsers") for grant in grants
     )
+
+
+def test_query_request_posted_to_the_queue_path(extended_proxy, esqs, s3, queue):
+    """Java SDK v1 posts Query requests to the queue's path and may leave QueueUrl out."""
+    body = payload(THRESHOLD + 1, "java1")
+    form = "Action=SendMessage&Version=2012-11-05&MessageBody=" + quote(body, safe="")
+    endpoint = urlsplit(extended_proxy.endpoint)
+    connection = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=10)
+    connection.request(
+        "POST", urlsplit(queue).path, body=form.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    response = connection.getresponse()
+    answer = response.read().decode()
+    assert response.status == 200, answer
+    assert f"<MD5OfMessageBody>{md5_of_body(body)}</MD5OfMessageBody>" in answer
+    message = esqs.receive_message(QueueUrl=queue)["Messages"][0]
+    assert message["Body"] == body
+    assert message["ReceiptHandle"].startswith("-..s3BucketName..-")
