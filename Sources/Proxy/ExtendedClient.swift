@@ -117,12 +117,17 @@ struct ExtendedClient: Sendable {
             await deletePayloads(uploaded)
             throw error
         }
-        guard response.status == .ok,
+        guard response.status == .ok else {
+            await deletePayloads(uploaded)
+            return response
+        }
+        guard
             var result = response.body.withUnsafeReadableBytes({
                 ResponseCodec.decode($0, action: request.action, wireProtocol: request.wireProtocol)
             })
         else {
-            await deletePayloads(uploaded)
+            // SQS took the messages: their payloads stay, only the digests cannot be corrected.
+            logger.warning("unreadable send result; digests not corrected", metadata: ["action": "\(request.action)"])
             return response
         }
         if isBatch {
