@@ -11,9 +11,11 @@ COPY Tests ./Tests
 RUN swift build -c release --product sqs-extended-proxy --static-swift-stdlib \
     && install -D "$(swift build -c release --show-bin-path)/sqs-extended-proxy" /out/sqs-extended-proxy
 
+# Runtime: the static Swift standard library is in the binary; libxml2 (FoundationXML) and the CA
+# certificates (TLS to AWS) are not.
 FROM ubuntu:noble
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates libxml2 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home proxy
 COPY --from=build /out/sqs-extended-proxy /usr/local/bin/sqs-extended-proxy
