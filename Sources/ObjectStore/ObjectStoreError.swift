@@ -44,7 +44,7 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    private static func element(_ name: String, in text: String) -> String? {
+    static func element(_ name: String, in text: String) -> String? {
         guard let start = text.range(of: "<\(name)>"),
             let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
         else { return nil }

@@ -44,11 +44,7 @@ public struct S3ObjectStore: Sendable {
     public func put(bucket: String, key: String, body: ByteBuffer, options: PutOptions = PutOptions())
         async throws(ObjectStoreError)
     {
-        var extra: [(String, String)] = [("content-type", "application/octet-stream")]
-        if let encryption = options.serverSideEncryption { extra.append(("x-amz-server-side-encryption", encryption)) }
-        if let keyID = options.kmsKeyID { extra.append(("x-amz-server-side-encryption-aws-kms-key-id", keyID)) }
-        if let acl = options.cannedACL { extra.append(("x-amz-acl", acl)) }
-        let response = try await send(.PUT, bucket: bucket, key: key, headers: extra, body: body)
+        let response = try await send(.PUT, bucket: bucket, key: key, headers: putHeaders(options), body: body)
         guard response.status == .ok else { throw response.error }
     }
 
@@ -92,14 +88,88 @@ public struct S3ObjectStore: Sendable {
         }
     }
 
+    // MARK: Multipart upload
+
+    /// Starts a multipart upload of `bucket`/`key`; returns its upload id.
+    public func createMultipartUpload(bucket: String, key: String, options: PutOptions = PutOptions())
+        async throws(ObjectStoreError) -> String
+    {
+        let response = try await send(
+            .POST, bucket: bucket, key: key, query: "uploads=", headers: putHeaders(options))
+        guard response.status == .ok,
+            let uploadID = ObjectStoreError.element("UploadId", in: String(buffer: response.body))
+        else { throw response.error }
+        return uploadID
+    }
+
+    /// Uploads part `number` (from 1) of an upload; returns the part's ETag.
+    public func uploadPart(bucket: String, key: String, uploadID: String, number: Int, body: ByteBuffer)
+        async throws(ObjectStoreError) -> String
+    {
+        let response = try await send(
+            .PUT, bucket: bucket, key: key, query: "partNumber=\(number)&uploadId=\(Self.queryEncode(uploadID))",
+            body: body)
+        guard response.status == .ok, let etag = response.headers.first(name: "etag") else { throw response.error }
+        return etag
+    }
+
+    /// Completes an upload from its parts' ETags, in part order.
+    public func completeMultipartUpload(bucket: String, key: String, uploadID: String, etags: [String])
+        async throws(ObjectStoreError)
+    {
+        var xml = "<CompleteMultipartUpload>"
+        for (index, etag) in etags.enumerated() {
+            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(Self.xmlEscape(etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let response = try await send(
+            .POST, bucket: bucket, key: key, query: "uploadId=\(Self.queryEncode(uploadID))",
+            headers: [("content-type", "application/xml")], body: ByteBuffer(string: xml))
+        // S3 may answer 200 and still report an error in the body.
+        guard response.status == .ok, !String(buffer: response.body).contains("<Error>") else {
+            throw response.error
+        }
+    }
+
+    /// Aborts an upload, discarding its parts.
+    public func abortMultipartUpload(bucket: String, key: String, uploadID: String) async throws(ObjectStoreError) {
+        let response = try await send(
+            .DELETE, bucket: bucket, key: key, query: "uploadId=\(Self.queryEncode(uploadID))")
+        guard response.status == .noContent || response.status == .ok || response.status == .notFound else {
+            throw response.error
+        }
+    }
+
+    private func putHeaders(_ options: PutOptions) -> [(String, String)] {
+        var headers: [(String, String)] = [("content-type", "application/octet-stream")]
+        if let encryption = options.serverSideEncryption {
+            headers.append(("x-amz-server-side-encryption", encryption))
+        }
+        if let keyID = options.kmsKeyID { headers.append(("x-amz-server-side-encryption-aws-kms-key-id", keyID)) }
+        if let acl = options.cannedACL { headers.append(("x-amz-acl", acl)) }
+        return headers
+    }
+
+    private static func queryEncode(_ value: String) -> String {
+        SigV4Signer.uriEncode(value, keepSlash: false)
+    }
+
+    private static func xmlEscape(_ value: String) -> String {
+        value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    // MARK: Requests
+
     private struct Response {
         var status: HTTPResponseStatus
+        var headers: HTTPHeaders
         var body: ByteBuffer
         var error: ObjectStoreError
     }
 
     private func send(
-        _ method: HTTPMethod, bucket: String, key: String, headers extra: [(String, String)] = [],
+        _ method: HTTPMethod, bucket: String, key: String, query: String = "", headers extra: [(String, String)] = [],
         body: ByteBuffer? = nil, maxSize: Int = 1024 * 1024
     ) async throws(ObjectStoreError) -> Response {
         let credentials: AWSCredentials
@@ -117,9 +187,9 @@ public struct S3ObjectStore: Sendable {
         var toSign: [(name: String, value: String)] = [("host", host), ("x-amz-content-sha256", payloadHash)]
         toSign.append(contentsOf: extra.map { (name: $0.0, value: $0.1) })
         let signature = signer.sign(
-            method: method.rawValue, path: path, query: "", headers: toSign, payloadHash: payloadHash,
+            method: method.rawValue, path: path, query: query, headers: toSign, payloadHash: payloadHash,
             credentials: credentials, date: .now())
-        var request = HTTPClientRequest(url: endpoint.scheme + "://" + host + path)
+        var request = HTTPClientRequest(url: endpoint.scheme + "://" + host + path + (query.isEmpty ? "" : "?" + query))
         request.method = method
         for header in toSign { request.headers.add(name: header.name, value: header.value) }
         for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
@@ -129,7 +199,7 @@ public struct S3ObjectStore: Sendable {
             let responseBody = try await response.body.collect(upTo: max(maxSize, 64 * 1024))
             let error = ObjectStoreError.from(
                 status: Int(response.status.code), body: responseBody, bucket: bucket, key: key)
-            return Response(status: response.status, body: responseBody, error: error)
+            return Response(status: response.status, headers: response.headers, body: responseBody, error: error)
         } catch let error as ObjectStoreError {
             throw error
         } catch {

@@ -28,7 +28,7 @@ public struct ConfigurationResolver: Sendable {
         "listen", "region", "sqs-endpoint", "s3-endpoint", "bucket", "upstream-connect-timeout",
         "upstream-read-timeout", "max-request-size", "log-level", "threshold", "always-through-s3",
         "legacy-attribute-name", "retain-payloads", "s3-key-prefix", "sse", "sse-kms-key-id", "s3-acl",
-        "ignore-payload-not-found", "max-payload-size",
+        "ignore-payload-not-found", "max-payload-size", "part-size", "parts-in-flight",
     ]
 
     /// The settings that are switches (`true`/`false`; on the command line, present or not).
@@ -105,6 +105,18 @@ public struct ConfigurationResolver: Sendable {
                 throw ConfigurationError("max-payload-size must be a positive whole number of bytes: \(text)")
             }
             configuration.maxPayloadSize = bytes
+        }
+        if let text = value("part-size") {
+            guard let bytes = Int(text), bytes >= 5 * 1024 * 1024, bytes <= 5 * 1024 * 1024 * 1024 else {
+                throw ConfigurationError("part-size must be a whole number of bytes from 5 MiB to 5 GiB: \(text)")
+            }
+            configuration.partSize = bytes
+        }
+        if let text = value("parts-in-flight") {
+            guard let count = Int(text), (1...64).contains(count) else {
+                throw ConfigurationError("parts-in-flight must be a whole number from 1 to 64: \(text)")
+            }
+            configuration.partsInFlight = count
         }
         configuration.alwaysThroughS3 = try flag("always-through-s3")
         configuration.legacyAttributeName = try flag("legacy-attribute-name")

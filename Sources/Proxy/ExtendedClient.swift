@@ -40,6 +40,7 @@ struct ExtendedClient: Sendable {
 
     let settings: Settings
     let store: S3ObjectStore
+    let uploader: MultipartUploader
     let upstream: SQSUpstream
     let queues: QueueAttributeCache
     let logger: Logger
@@ -168,9 +169,13 @@ struct ExtendedClient: Sendable {
                 guard let key = entry.key else { continue }
                 group.addTask {
                     do throws(ObjectStoreError) {
-                        try await store.put(
-                            bucket: bucket, key: key, body: ByteBuffer(string: entry.body), options: settings.putOptions
-                        )
+                        let body = ByteBuffer(string: entry.body)
+                        if body.readableBytes > uploader.partSize {
+                            try await uploader.upload(
+                                bucket: bucket, key: key, body: body, options: settings.putOptions)
+                        } else {
+                            try await store.put(bucket: bucket, key: key, body: body, options: settings.putOptions)
+                        }
                         return (key, nil)
                     } catch {
                         return (key, error)

@@ -41,6 +41,10 @@ public struct ProxyConfiguration: Sendable {
     public var ignorePayloadNotFound: Bool
     /// The largest message body accepted, in bytes; bodies are held in memory.
     public var maxPayloadSize: Int
+    /// Payloads larger than this go to S3 in a multipart upload of parts this size (at least 5 MiB).
+    public var partSize: Int
+    /// How many parts of one payload upload at once.
+    public var partsInFlight: Int
 
     /// The default SQS listener port.
     public static let defaultListenPort = 9324
@@ -62,7 +66,7 @@ public struct ProxyConfiguration: Sendable {
         threshold: Int = defaultThreshold, alwaysThroughS3: Bool = false, legacyAttributeName: Bool = false,
         retainPayloads: Bool = false, s3KeyPrefix: String = "", serverSideEncryption: String? = nil,
         kmsKeyID: String? = nil, cannedACL: String? = nil, ignorePayloadNotFound: Bool = false,
-        maxPayloadSize: Int = defaultMaxPayloadSize
+        maxPayloadSize: Int = defaultMaxPayloadSize, partSize: Int = 8 * 1024 * 1024, partsInFlight: Int = 4
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -83,5 +87,7 @@ public struct ProxyConfiguration: Sendable {
         self.cannedACL = cannedACL
         self.ignorePayloadNotFound = ignorePayloadNotFound
         self.maxPayloadSize = maxPayloadSize
+        self.partSize = partSize
+        self.partsInFlight = partsInFlight
     }
 }

@@ -29,8 +29,10 @@ public enum ProxyRuntime {
         let store = S3ObjectStore(
             client: client, endpoint: configuration.s3Endpoint, region: configuration.region, credentials: credentials,
             timeout: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+        let uploader = MultipartUploader(
+            store: store, partSize: configuration.partSize, partsInFlight: configuration.partsInFlight)
         let extendedClient = ExtendedClient(
-            settings: try ExtendedClient.Settings(configuration), store: store, upstream: upstream,
+            settings: try ExtendedClient.Settings(configuration), store: store, uploader: uploader, upstream: upstream,
             queues: QueueAttributeCache(), logger: logger)
         let server = ProxyServer(
             configuration: configuration,

@@ -101,6 +101,16 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         help: "Largest message body accepted, in bytes; bodies are held in memory (default 33554432).")
     var maxPayloadSize: String?
 
+    @Option(
+        name: .customLong("part-size"),
+        help:
+            "Payloads larger than this go to S3 in a multipart upload of parts this size, in bytes; at least 5 MiB (default 8388608)."
+    )
+    var partSize: String?
+
+    @Option(name: .customLong("parts-in-flight"), help: "Parts of one payload uploading at once, 1 to 64 (default 4).")
+    var partsInFlight: String?
+
     @Option(name: .long, help: "YAML configuration file (also SQS_PROXY_CONFIG).")
     var config: String?
 
@@ -118,7 +128,8 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
             "bucket": bucket, "upstream-connect-timeout": upstreamConnectTimeout,
             "upstream-read-timeout": upstreamReadTimeout, "max-request-size": maxRequestSize, "log-level": logLevel,
             "threshold": threshold, "s3-key-prefix": s3KeyPrefix, "sse": sse, "sse-kms-key-id": sseKMSKeyID,
-            "s3-acl": s3ACL, "max-payload-size": maxPayloadSize,
+            "s3-acl": s3ACL, "max-payload-size": maxPayloadSize, "part-size": partSize,
+            "parts-in-flight": partsInFlight,
             "always-through-s3": alwaysThroughS3 ? "true" : nil,
             "legacy-attribute-name": legacyAttributeName ? "true" : nil,
             "retain-payloads": retainPayloads ? "true" : nil,

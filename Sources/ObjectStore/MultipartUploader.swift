@@ -1,0 +1,97 @@
+import NIOCore
+
+/// Uploads one object in parts: every part but the last of `partSize` bytes, at most
+/// `partsInFlight` uploading at once, and the upload aborted on any failure, so that no
+/// incomplete upload is left behind.
+public struct MultipartUploader: Sendable {
+    /// S3's smallest part (but the last).
+    public static let minimumPartSize = 5 * 1024 * 1024
+
+    public let store: S3ObjectStore
+    public let partSize: Int
+    public let partsInFlight: Int
+
+    public init(store: S3ObjectStore, partSize: Int, partsInFlight: Int) {
+        self.store = store
+        self.partSize = max(partSize, Self.minimumPartSize)
+        self.partsInFlight = max(partsInFlight, 1)
+    }
+
+    /// Uploads a body held in memory, in slices of `partSize` (no copies).
+    public func upload(bucket: String, key: String, body: ByteBuffer, options: S3ObjectStore.PutOptions)
+        async throws(ObjectStoreError)
+    {
+        var remaining = body
+        try await upload(bucket: bucket, key: key, options: options) {
+            guard remaining.readableBytes > 0 else { return nil }
+            return remaining.readSlice(length: min(partSize, remaining.readableBytes))
+        }
+    }
+
+    /// Uploads the parts `nextPart` returns until it returns nil.
+    public func upload(
+        bucket: String, key: String, options: S3ObjectStore.PutOptions,
+        nextPart: () async throws(ObjectStoreError) -> ByteBuffer?
+    ) async throws(ObjectStoreError) {
+        let uploadID = try await store.createMultipartUpload(bucket: bucket, key: key, options: options)
+        do throws(ObjectStoreError) {
+            let etags = try await uploadParts(bucket: bucket, key: key, uploadID: uploadID, nextPart: nextPart)
+            try await store.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: etags)
+        } catch {
+            try? await store.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    private func uploadParts(
+        bucket: String, key: String, uploadID: String, nextPart: () async throws(ObjectStoreError) -> ByteBuffer?
+    ) async throws(ObjectStoreError) -> [String] {
+        let store = self.store
+        let result = await withTaskGroup(of: Result<(Int, String), ObjectStoreError>.self) {
+            group -> Result<[String], ObjectStoreError> in
+            var etags: [Int: String] = [:]
+            var count = 0
+            var running = 0
+            func collect(_ result: Result<(Int, String), ObjectStoreError>?) -> ObjectStoreError? {
+                running -= 1
+                switch result {
+                case .success(let (number, etag)): etags[number] = etag
+                case .failure(let error): return error
+                case nil: break
+                }
+                return nil
+            }
+            do throws(ObjectStoreError) {
+                while let part = try await nextPart() {
+                    if running == partsInFlight, let error = collect(await group.next()) {
+                        group.cancelAll()
+                        return .failure(error)
+                    }
+                    count += 1
+                    let number = count
+                    group.addTask {
+                        do throws(ObjectStoreError) {
+                            let etag = try await store.uploadPart(
+                                bucket: bucket, key: key, uploadID: uploadID, number: number, body: part)
+                            return .success((number, etag))
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                    running += 1
+                }
+            } catch {
+                group.cancelAll()
+                return .failure(error)
+            }
+            while running > 0 {
+                if let error = collect(await group.next()) {
+                    group.cancelAll()
+                    return .failure(error)
+                }
+            }
+            return .success((1...max(count, 1)).compactMap { etags[$0] })
+        }
+        return try result.get()
+    }
+}

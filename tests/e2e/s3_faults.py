@@ -1,0 +1,61 @@
+"""An HTTP relay in front of moto's S3 that records requests and can fail chosen ones."""
+
+import http.client
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
+FAILURE = b"<Error><Code>InternalError</Code><Message>injected failure</Message></Error>"
+
+
+@dataclass
+class S3FaultRelay:
+    upstream: tuple
+    records: list = field(default_factory=list)
+    fail_part_number: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def serve(self):
+        relay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def handle_any(self):
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length) if length else b""
+                with relay.lock:
+                    relay.records.append((self.command, self.path))
+                if relay.fail_part_number and f"partNumber={relay.fail_part_number}&" in self.path:
+                    self.send_response(500)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(FAILURE)))
+                    self.end_headers()
+                    self.wfile.write(FAILURE)
+                    return
+                connection = http.client.HTTPConnection(*relay.upstream, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                connection.close()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        return server

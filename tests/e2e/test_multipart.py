@@ -1,0 +1,65 @@
+"""Large payloads go to S3 in multipart uploads; a failure half-way leaves no upload behind."""
+
+import hashlib
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import BUCKET, make_client
+from s3_faults import S3FaultRelay
+from test_extended import md5_of_body, objects, payload
+
+PART = 5 * 1024 * 1024
+
+
+@pytest.fixture
+def s3_relay(moto):
+    relay = S3FaultRelay(upstream=moto)
+    server = relay.serve()
+    yield relay
+    server.shutdown()
+
+
+@pytest.fixture
+def queue(esqs, direct_sqs):
+    url = esqs.create_queue(QueueName=f"m-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    yield url
+    direct_sqs.delete_queue(QueueUrl=url)
+
+
+def proxy_through(start_proxy, s3_relay):
+    return start_proxy(
+        "--bucket", BUCKET, "--s3-endpoint", s3_relay.endpoint, "--part-size", str(PART), "--parts-in-flight", "2"
+    )
+
+
+def test_large_payload_goes_up_in_parts(start_proxy, s3_relay, s3, queue):
+    client = make_client(proxy_through(start_proxy, s3_relay).endpoint)
+    body = payload(2 * PART + 12345, "multi")
+    before = set(objects(s3))
+    sent = client.send_message(QueueUrl=queue, MessageBody=body)
+    assert sent["MD5OfMessageBody"] == md5_of_body(body)
+    (key,) = set(objects(s3)) - before
+    parts = [path for method, path in s3_relay.records if method == "PUT" and "partNumber=" in path]
+    assert len(parts) == 3
+    assert s3.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"').endswith("-3")
+    assert hashlib.sha256(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).digest() == hashlib.sha256(body.encode()).digest()
+    message = client.receive_message(QueueUrl=queue)["Messages"][0]
+    assert message["Body"] == body
+    client.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    assert key not in objects(s3)
+
+
+def test_failure_half_way_aborts_the_upload_and_sends_nothing(start_proxy, s3_relay, s3, relay, direct_sqs, queue):
+    s3_relay.fail_part_number = 2
+    client = make_client(proxy_through(start_proxy, s3_relay).endpoint, retries={"max_attempts": 1, "mode": "standard"})
+    before_objects, before_records = set(objects(s3)), len(relay.records)
+    with pytest.raises(ClientError) as raised:
+        client.send_message(QueueUrl=queue, MessageBody=payload(3 * PART, "fail"))
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert any(method == "DELETE" and "uploadId=" in path for method, path in s3_relay.records)
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    assert set(objects(s3)) == before_objects
+    assert not [r for r in relay.records[before_records:] if b"SendMessage" in r.body or "SendMessage" in r.headers.get("x-amz-target", "")]
+    assert "Messages" not in direct_sqs.receive_message(QueueUrl=queue)
