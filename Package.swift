@@ -50,6 +50,7 @@ let package = Package(
                 "AWSSigning",
                 "ExtendedPayload",
                 "ObjectStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

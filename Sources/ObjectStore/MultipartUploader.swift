@@ -22,19 +22,25 @@ public struct MultipartUploader: Sendable {
         async throws(ObjectStoreError)
     {
         var remaining = body
-        try await upload(bucket: bucket, key: key, options: options) {
-            guard remaining.readableBytes > 0 else { return nil }
-            return remaining.readSlice(length: min(partSize, remaining.readableBytes))
+        do {
+            try await upload(bucket: bucket, key: key, options: options) {
+                guard remaining.readableBytes > 0 else { return nil }
+                return remaining.readSlice(length: min(partSize, remaining.readableBytes))
+            }
+        } catch let error as ObjectStoreError {
+            throw error
+        } catch {
+            throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")
         }
     }
 
-    /// Uploads the parts `nextPart` returns until it returns nil.
+    /// Uploads the parts `nextPart` returns until it returns nil. An error of `nextPart` (the client's
+    /// body ending early, say) aborts the upload and is rethrown as it is.
     public func upload(
-        bucket: String, key: String, options: S3ObjectStore.PutOptions,
-        nextPart: () async throws(ObjectStoreError) -> ByteBuffer?
-    ) async throws(ObjectStoreError) {
+        bucket: String, key: String, options: S3ObjectStore.PutOptions, nextPart: () async throws -> ByteBuffer?
+    ) async throws {
         let uploadID = try await store.createMultipartUpload(bucket: bucket, key: key, options: options)
-        do throws(ObjectStoreError) {
+        do {
             let etags = try await uploadParts(bucket: bucket, key: key, uploadID: uploadID, nextPart: nextPart)
             try await store.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: etags)
         } catch {
@@ -44,11 +50,11 @@ public struct MultipartUploader: Sendable {
     }
 
     private func uploadParts(
-        bucket: String, key: String, uploadID: String, nextPart: () async throws(ObjectStoreError) -> ByteBuffer?
-    ) async throws(ObjectStoreError) -> [String] {
+        bucket: String, key: String, uploadID: String, nextPart: () async throws -> ByteBuffer?
+    ) async throws -> [String] {
         let store = self.store
         let result = await withTaskGroup(of: Result<(Int, String), ObjectStoreError>.self) {
-            group -> Result<[String], ObjectStoreError> in
+            group -> Result<[String], any Error> in
             var etags: [Int: String] = [:]
             var count = 0
             var running = 0
@@ -61,7 +67,7 @@ public struct MultipartUploader: Sendable {
                 }
                 return nil
             }
-            do throws(ObjectStoreError) {
+            do {
                 while let part = try await nextPart() {
                     if running == partsInFlight, let error = collect(await group.next()) {
                         group.cancelAll()

@@ -59,43 +59,40 @@ public struct ProxyServer: Sendable {
                     {
                         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
                     }
-                    guard declaredLength <= configuration.maxRequestBodySize, let body = try await readBody(&parts)
-                    else {
-                        let response = SQSRequestHandler.errorResponse(
+                    let body = RequestBody(parts: parts, limit: configuration.maxRequestBodySize)
+                    var response: ProxyResponse?
+                    var reusable = keepAlive
+                    if declaredLength <= configuration.maxRequestBodySize {
+                        response = try await handler.handle(head: head, body: body)
+                        // A request answered before its body was read (refused half-way) is drained if
+                        // little is left; otherwise the connection closes after the answer.
+                        if !body.isComplete && (declaredLength == 0 || declaredLength - body.received > 1 << 20) {
+                            reusable = false
+                        } else {
+                            do {
+                                try await body.drain()
+                            } catch is RequestBody.TooLarge {
+                                response = nil
+                            }
+                        }
+                    }
+                    parts = body.parts
+                    guard let response else {
+                        let refusal = SQSRequestHandler.errorResponse(
                             .requestTooLarge(limit: configuration.maxRequestBodySize),
                             wireProtocol: SQSRequestDecoder.wireProtocol(
                                 target: head.headers.first(name: "x-amz-target"),
                                 contentType: head.headers.first(name: "content-type")))
-                        try await write(response, keepAlive: false, version: head.version, to: outbound)
+                        try await write(refusal, keepAlive: false, version: head.version, to: outbound)
                         return
                     }
-                    let response = await handler.handle(ClientRequest(head: head, body: body))
-                    try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
-                    if !keepAlive { return }
+                    try await write(response, keepAlive: reusable, version: head.version, to: outbound)
+                    if !reusable { return }
                 }
             }
         } catch {
             logger.debug("connection closed", metadata: ["error": "\(error)"])
         }
-    }
-
-    /// Reads the body up to the request's end; nil if it exceeds the configured limit.
-    private func readBody(_ parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator)
-        async throws -> ByteBuffer?
-    {
-        var body = ByteBuffer()
-        while let part = try await parts.next() {
-            switch part {
-            case .body(var chunk):
-                guard body.readableBytes + chunk.readableBytes <= configuration.maxRequestBodySize else { return nil }
-                if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
-            case .end:
-                return body
-            case .head:
-                return nil
-            }
-        }
-        return body
     }
 
     private func write(

@@ -24,6 +24,25 @@ public struct SQSRequestHandler: Sendable {
         self.logger = logger
     }
 
+    /// Answers one client request whose body is read as needed. Throws only when the connection
+    /// failed while the body was read (nothing can be answered then); a body over the limit gets 413.
+    func handle(head: HTTPRequestHead, body: RequestBody) async throws -> ProxyResponse {
+        let wireProtocol = SQSRequestDecoder.wireProtocol(
+            target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
+        do {
+            if let extendedClient, extendedClient.streamsSend(head) {
+                do {
+                    return try await extendedClient.sendStreaming(head: head, body: body)
+                } catch let error as SQSError {
+                    return Self.errorResponse(error, wireProtocol: wireProtocol)
+                }
+            }
+            return await handle(ClientRequest(head: head, body: try await body.collect()))
+        } catch is RequestBody.TooLarge {
+            return Self.errorResponse(.requestTooLarge(limit: body.limit), wireProtocol: wireProtocol)
+        }
+    }
+
     /// Answers one client request. Never throws: every failure is an SQS error response.
     public func handle(_ request: ClientRequest) async -> ProxyResponse {
         let target = request.head.headers.first(name: "x-amz-target")

@@ -13,6 +13,13 @@ public struct SQSRequest: Sendable {
     /// protocol it came in); nil for actions the proxy passes through.
     public var tree: JSONValue?
 
+    public init(action: SQSAction, wireProtocol: SQSProtocol, input: Input, tree: JSONValue?) {
+        self.action = action
+        self.wireProtocol = wireProtocol
+        self.input = input
+        self.tree = tree
+    }
+
     /// The queue URL named by the request, if any.
     public var queueURL: String? {
         switch input {

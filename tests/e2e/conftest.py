@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -90,18 +91,24 @@ class ProxyProcess:
             AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
         )
         environment.update(env or {})
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [PROXY_BIN, "--listen", "127.0.0.1:0", *args],
             env=environment,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
         )
         line = self.process.stdout.readline()
         if "listening on" not in line:
             self.process.kill()
-            raise RuntimeError(f"proxy did not start: {line!r} {self.process.stderr.read()}")
+            raise RuntimeError(f"proxy did not start: {line!r} {self.stderr()}")
         self.endpoint = line.split("listening on ")[1].split()[0]
+
+    def stderr(self):
+        """The end of what the proxy wrote to standard error."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-4000:]
 
     def alive(self):
         return self.process.poll() is None
@@ -156,7 +163,7 @@ def start_proxy(relay, moto):
 
     yield start
     for process in started:
-        assert process.alive(), "a proxy died during the test"
+        assert process.alive(), f"a proxy died during the test: {process.stderr()}"
         process.stop()
 
 
@@ -166,7 +173,7 @@ def extended_proxy(relay, moto, s3):
         ["--region", REGION, "--sqs-endpoint", relay.endpoint, "--s3-endpoint", f"http://{moto[0]}:{moto[1]}", "--bucket", BUCKET]
     )
     yield process
-    assert process.alive(), "the extended proxy died during the tests"
+    assert process.alive(), f"the extended proxy died during the tests: {process.stderr()}"
     process.stop()
 
 
@@ -182,7 +189,7 @@ def proxy(relay, moto):
         ["--region", REGION, "--sqs-endpoint", relay.endpoint, "--s3-endpoint", f"http://{moto[0]}:{moto[1]}"]
     )
     yield process
-    assert process.alive(), "the proxy died during the tests"
+    assert process.alive(), f"the proxy died during the tests: {process.stderr()}"
     process.stop()
 
 

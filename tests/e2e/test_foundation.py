@@ -231,21 +231,36 @@ def test_keep_alive_connection_serves_many_requests(proxy):
     connection.close()
 
 
+GARBAGE = [
+    b"\x00\x01\x02 not http\r\n\r\n",
+    b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n",
+    b"GET",
+    # A body that stops half-way.
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"Queue",
+    b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonSQS.SendMessage\r\nContent-Length: 9000000\r\n\r\n"
+    + b'{"QueueUrl":"u","MessageBody":"abc',
+]
+
+
+def send_garbage(endpoint, rounds=10):
+    host, port = endpoint.removeprefix("http://").split(":")
+    for round_number in range(rounds):
+        for garbage in GARBAGE:
+            with socket.create_connection((host, int(port)), timeout=5) as s:
+                s.settimeout(0.3)
+                s.sendall(garbage)
+                if round_number % 2:
+                    s.shutdown(socket.SHUT_WR)
+                try:
+                    s.recv(65536)
+                except OSError:
+                    pass
+
+
 def test_garbage_does_not_hurt_the_proxy(proxy, sqs):
-    host, port = proxy.endpoint.removeprefix("http://").split(":")
-    for garbage in [b"\x00\x01\x02 not http\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n", b"GET"]:
-        with socket.create_connection((host, int(port)), timeout=5) as s:
-            s.sendall(garbage)
-            s.shutdown(socket.SHUT_WR)
-            try:
-                s.recv(65536)
-            except OSError:
-                pass
-    # A client that starts a body and disappears.
-    with socket.create_connection((host, int(port)), timeout=5) as s:
-        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"Queue")
+    send_garbage(proxy.endpoint)
     sqs.list_queues()
-    assert proxy.alive()
+    assert proxy.alive(), proxy.stderr()
 
 
 def test_oversized_request_is_refused_and_connection_closed(relay, moto):

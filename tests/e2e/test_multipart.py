@@ -63,3 +63,41 @@ def test_failure_half_way_aborts_the_upload_and_sends_nothing(start_proxy, s3_re
     assert set(objects(s3)) == before_objects
     assert not [r for r in relay.records[before_records:] if b"SendMessage" in r.body or "SendMessage" in r.headers.get("x-amz-target", "")]
     assert "Messages" not in direct_sqs.receive_message(QueueUrl=queue)
+
+
+def test_garbage_does_not_hurt_the_extended_proxy(extended_proxy, esqs):
+    from test_foundation import send_garbage
+
+    send_garbage(extended_proxy.endpoint)
+    esqs.list_queues()
+    assert extended_proxy.alive(), extended_proxy.stderr()
+
+
+def test_client_disconnect_mid_upload_leaves_nothing(start_proxy, s3_relay, s3, relay, queue):
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    proxy = proxy_through(start_proxy, s3_relay)
+    endpoint = urlsplit(proxy.endpoint)
+    before_objects, before_records = set(objects(s3)), len(relay.records)
+    head = (
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        "X-Amz-Target: AmazonSQS.SendMessage\r\nContent-Length: 40000000\r\n\r\n"
+    )
+    with socket.create_connection((endpoint.hostname, endpoint.port), timeout=10) as s:
+        s.sendall(head.encode() + f'{{"QueueUrl":"{queue}","MessageBody":"'.encode())
+        chunk = b"x" * (1 << 20)
+        for _ in range(3 * PART // len(chunk)):
+            s.sendall(chunk)
+        deadline = time.time() + 10
+        while not any("partNumber=" in path for _, path in s3_relay.records) and time.time() < deadline:
+            time.sleep(0.05)
+    deadline = time.time() + 10
+    while time.time() < deadline and s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads"):
+        time.sleep(0.1)
+    assert any("partNumber=" in path for _, path in s3_relay.records), "the upload never started"
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    assert set(objects(s3)) == before_objects
+    assert len(relay.records) == before_records
+    assert proxy.alive()

@@ -1,0 +1,56 @@
+import NIOCore
+import NIOHTTP1
+
+/// The body of a client request, read from the connection only as the request path asks for it,
+/// so that a slow consumer (an S3 upload) slows the client down instead of filling memory.
+///
+/// It lives in its connection's task; the server takes the connection's stream back after the
+/// request and drains what the handler did not read.
+final class RequestBody {
+    /// The body went past the limit, or the connection sent something else than body parts.
+    struct TooLarge: Error {}
+
+    var parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
+    let limit: Int
+    private(set) var received = 0
+    private(set) var isComplete = false
+
+    init(parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator, limit: Int) {
+        self.parts = parts
+        self.limit = limit
+    }
+
+    /// The next piece of the body, nil at its end.
+    func next() async throws -> ByteBuffer? {
+        guard !isComplete else { return nil }
+        while let part = try await parts.next() {
+            switch part {
+            case .body(let chunk):
+                received += chunk.readableBytes
+                guard received <= limit else { throw TooLarge() }
+                return chunk
+            case .end:
+                isComplete = true
+                return nil
+            case .head:
+                throw TooLarge()
+            }
+        }
+        isComplete = true
+        return nil
+    }
+
+    /// The whole (rest of the) body.
+    func collect() async throws -> ByteBuffer {
+        var body = ByteBuffer()
+        while var chunk = try await next() {
+            if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
+        }
+        return body
+    }
+
+    /// Reads and drops what is left of the body.
+    func drain() async throws {
+        while try await next() != nil {}
+    }
+}
