@@ -55,6 +55,17 @@ public struct S3ObjectStore: Sendable {
         return response.body
     }
 
+    /// Opens `bucket`/`key` for reading as a stream: the object's bytes arrive as the consumer reads
+    /// them. Fails before anything is read if the object cannot be had.
+    public func open(bucket: String, key: String) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
+        let response = try await start(.GET, bucket: bucket, key: key)
+        guard response.status == .ok else {
+            let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+            throw ObjectStoreError.from(status: Int(response.status.code), body: body, bucket: bucket, key: key)
+        }
+        return response.body
+    }
+
     /// Deletes `bucket`/`key`; deleting an object that is already gone succeeds.
     public func delete(bucket: String, key: String) async throws(ObjectStoreError) {
         let response = try await send(.DELETE, bucket: bucket, key: key)
@@ -172,6 +183,22 @@ public struct S3ObjectStore: Sendable {
         _ method: HTTPMethod, bucket: String, key: String, query: String = "", headers extra: [(String, String)] = [],
         body: ByteBuffer? = nil, maxSize: Int = 1024 * 1024
     ) async throws(ObjectStoreError) -> Response {
+        let response = try await start(method, bucket: bucket, key: key, query: query, headers: extra, body: body)
+        do {
+            let responseBody = try await response.body.collect(upTo: max(maxSize, 64 * 1024))
+            let error = ObjectStoreError.from(
+                status: Int(response.status.code), body: responseBody, bucket: bucket, key: key)
+            return Response(status: response.status, headers: response.headers, body: responseBody, error: error)
+        } catch {
+            throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")
+        }
+    }
+
+    /// Signs and sends a request; returns the response with its body still to be read.
+    private func start(
+        _ method: HTTPMethod, bucket: String, key: String, query: String = "", headers extra: [(String, String)] = [],
+        body: ByteBuffer? = nil
+    ) async throws(ObjectStoreError) -> HTTPClientResponse {
         let credentials: AWSCredentials
         do {
             credentials = try await self.credentials.credentials()
@@ -195,13 +222,7 @@ public struct S3ObjectStore: Sendable {
         for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
         if let body { request.body = .bytes(body) }
         do {
-            let response = try await client.execute(request, deadline: .now() + timeout)
-            let responseBody = try await response.body.collect(upTo: max(maxSize, 64 * 1024))
-            let error = ObjectStoreError.from(
-                status: Int(response.status.code), body: responseBody, bucket: bucket, key: key)
-            return Response(status: response.status, headers: response.headers, body: responseBody, error: error)
-        } catch let error as ObjectStoreError {
-            throw error
+            return try await client.execute(request, deadline: .now() + timeout)
         } catch {
             throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")
         }

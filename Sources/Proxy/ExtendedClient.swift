@@ -1,4 +1,5 @@
 import AWSSigning
+import AsyncHTTPClient
 import ExtendedPayload
 import Foundation
 import Logging
@@ -225,13 +226,20 @@ struct ExtendedClient: Sendable {
         }
         guard !offloaded.isEmpty else { return response }
 
-        let payloads = await fetch(offloaded.map(\.1))
+        let payloads = await fetch(offloaded.map { (messages[$0.0], $0.1) })
         var dropped: Set<Int> = []
+        var streams: [StreamedPayload] = []
         for ((index, pointer), payload) in zip(offloaded, payloads) {
             switch payload {
-            case .success(let body):
+            case .success(.held(let body)):
                 messages[index] = try MessageRewriting.restore(
                     messages[index], payload: body, pointer: pointer, filter: filter)
+            case .success(.streamed(let body)):
+                let stream = StreamedPayload(body: body)
+                messages[index] = try MessageRewriting.restore(
+                    messages[index], payload: stream.bodyToken, pointer: pointer, filter: filter)
+                messages[index]["MD5OfBody"] = .string(stream.digestToken)
+                streams.append(stream)
             case .failure(let error) where error.kind == .objectNotFound && settings.ignorePayloadNotFound:
                 logger.warning(
                     "payload not found; deleting its message",
@@ -252,23 +260,48 @@ struct ExtendedClient: Sendable {
         }
         messages = messages.indices.filter { !dropped.contains($0) }.map { messages[$0] }
         result.tree["Messages"] = messages.isEmpty ? nil : .array(messages)
-        return encode(result, of: request, like: response)
+        guard !streams.isEmpty else { return encode(result, of: request, like: response) }
+        var streamed = response
+        streamed.body = ByteBuffer()
+        streamed.streamedBody =
+            StreamedReceive(
+                document: ResponseCodec.encode(result, action: .receiveMessage, wireProtocol: request.wireProtocol),
+                payloads: streams, wireProtocol: request.wireProtocol
+            ).write
+        return streamed
     }
 
-    private func fetch(_ pointers: [PayloadPointer]) async -> [Result<String, ObjectStoreError>] {
-        await withTaskGroup(of: (Int, Result<String, ObjectStoreError>).self) { group in
-            for (index, pointer) in pointers.enumerated() {
+    /// A payload read whole, or opened to be streamed into the response.
+    private enum FetchedPayload: Sendable {
+        case held(String)
+        case streamed(HTTPClientResponse.Body)
+    }
+
+    /// Reads the payloads of offloaded messages concurrently: those larger than one part are only
+    /// opened, to stream into the response; the others are read whole.
+    private func fetch(_ messages: [(JSONValue, PayloadPointer)]) async -> [Result<FetchedPayload, ObjectStoreError>] {
+        await withTaskGroup(of: (Int, Result<FetchedPayload, ObjectStoreError>).self) { group in
+            for (index, (message, pointer)) in messages.enumerated() {
+                let size = OffloadPolicy.reservedAttributeNames.lazy.compactMap {
+                    message["MessageAttributes"]?[$0]?["StringValue"]?.stringValue.flatMap { Int($0) }
+                }.first
                 group.addTask {
                     do throws(ObjectStoreError) {
+                        if let size, size > uploader.partSize {
+                            return (
+                                index,
+                                .success(.streamed(try await store.open(bucket: pointer.bucket, key: pointer.key)))
+                            )
+                        }
                         let bytes = try await store.get(
                             bucket: pointer.bucket, key: pointer.key, maxSize: settings.policy.maxPayloadSize)
-                        return (index, .success(String(buffer: bytes)))
+                        return (index, .success(.held(String(buffer: bytes))))
                     } catch {
                         return (index, .failure(error))
                     }
                 }
             }
-            var results = [Result<String, ObjectStoreError>?](repeating: nil, count: pointers.count)
+            var results = [Result<FetchedPayload, ObjectStoreError>?](repeating: nil, count: messages.count)
             for await (index, result) in group { results[index] = result }
             return results.map { $0! }
         }

@@ -28,10 +28,25 @@ public struct ProxyResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ByteBuffer
+    /// When set, the body is not `body` but what this writes, sent with chunked transfer encoding.
+    /// A writer that throws leaves the response unfinished and the connection is closed, so that the
+    /// client sees a failure rather than a short body.
+    public var streamedBody: (@Sendable (ResponseBodyWriter) async throws -> Void)?
 
     public init(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+}
+
+/// Writes the pieces of a streamed response body to the client, waiting while the client is slow.
+public struct ResponseBodyWriter: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+
+    /// Sends one piece.
+    public func write(_ buffer: ByteBuffer) async throws {
+        guard buffer.readableBytes > 0 else { return }
+        try await outbound.write(.body(.byteBuffer(buffer)))
     }
 }

@@ -100,9 +100,16 @@ public struct ProxyServer: Sendable {
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: version, status: response.status, headers: headers)
-        try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(response.body)), .end(nil)])
+        guard let streamedBody = response.streamedBody else {
+            headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+            let head = HTTPResponseHead(version: version, status: response.status, headers: headers)
+            try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(response.body)), .end(nil)])
+            return
+        }
+        headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        try await outbound.write(.head(HTTPResponseHead(version: version, status: response.status, headers: headers)))
+        try await streamedBody(ResponseBodyWriter(outbound: outbound))
+        try await outbound.write(.end(nil))
     }
 }

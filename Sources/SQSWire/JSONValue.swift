@@ -116,13 +116,23 @@ extension JSONValue {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// Appends `value` as a JSON string literal: quotes, backslashes and control characters escaped,
     /// everything else as raw UTF-8.
     public static func writeString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
+        TextEscaping.json(value.utf8, into: &output)
+        output.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Escaping of text inside a JSON string or an XML element, byte by byte: a multi-byte UTF-8
+/// character passes through unchanged, so text may be escaped in pieces cut anywhere.
+public enum TextEscaping {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Escapes quotes, backslashes and control characters for a JSON string.
+    public static func json(_ bytes: some Sequence<UInt8>, into output: inout [UInt8]) {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
@@ -136,6 +146,18 @@ extension JSONValue {
             default: output.append(byte)
             }
         }
-        output.append(UInt8(ascii: "\""))
+    }
+
+    /// Escapes `&`, `<` and `>` for XML text, and carriage returns as `&#xD;` so that parsers keep them.
+    public static func xml(_ bytes: some Sequence<UInt8>, into output: inout [UInt8]) {
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "&"): output.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): output.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): output.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\r"): output.append(contentsOf: "&#xD;".utf8)
+            default: output.append(byte)
+            }
+        }
     }
 }

@@ -39,7 +39,8 @@ public enum MessageDigest {
         return hex(hasher.finalize())
     }
 
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+    /// Lowercase hexadecimal of a digest.
+    public static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []
         for byte in digest {

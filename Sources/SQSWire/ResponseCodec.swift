@@ -116,7 +116,8 @@ public enum ResponseCodec {
 
     // MARK: tree to XML
 
-    private static let messageOrder = ["MessageId", "ReceiptHandle", "MD5OfBody", "Body"]
+    /// Body before its digest: a body streamed into a response is digested on the way.
+    private static let messageOrder = ["MessageId", "ReceiptHandle", "Body", "MD5OfBody"]
     private static let valueOrder = ["StringValue", "BinaryValue", "DataType"]
 
     private static func writeResult(_ tree: JSONValue, action: SQSAction, to xml: inout XMLWriter) {
@@ -163,18 +164,10 @@ struct XMLWriter {
     mutating func open(_ name: String) { raw("<\(name)>") }
     mutating func close(_ name: String) { raw("</\(name)>") }
 
-    /// `<name>text</name>`, the text escaped; carriage returns as `&#xD;` so parsers keep them.
+    /// `<name>text</name>`, the text escaped.
     mutating func element(_ name: String, _ text: String) {
         open(name)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "&"): raw("&amp;")
-            case UInt8(ascii: "<"): raw("&lt;")
-            case UInt8(ascii: ">"): raw("&gt;")
-            case UInt8(ascii: "\r"): raw("&#xD;")
-            default: bytes.append(byte)
-            }
-        }
+        TextEscaping.xml(text.utf8, into: &bytes)
         close(name)
     }
 

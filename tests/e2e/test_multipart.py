@@ -47,6 +47,7 @@ def test_large_payload_goes_up_in_parts(start_proxy, s3_relay, s3, queue):
     assert hashlib.sha256(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).digest() == hashlib.sha256(body.encode()).digest()
     message = client.receive_message(QueueUrl=queue)["Messages"][0]
     assert message["Body"] == body
+    assert message["MD5OfBody"] == md5_of_body(body)
     client.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
     assert key not in objects(s3)
 
@@ -101,3 +102,40 @@ def test_client_disconnect_mid_upload_leaves_nothing(start_proxy, s3_relay, s3, 
     assert set(objects(s3)) == before_objects
     assert len(relay.records) == before_records
     assert proxy.alive()
+
+
+def test_large_payloads_stream_into_the_receive_response(start_proxy, s3_relay, esqs, queue):
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    proxy = proxy_through(start_proxy, s3_relay)
+    client = make_client(proxy.endpoint)
+    bodies = [payload(PART + 1000, "one"), payload(PART + 2000, "two"), "small one"]
+    for body in bodies:
+        client.send_message(
+            QueueUrl=queue, MessageBody=body, MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}}
+        )
+    received = []
+    for _ in range(10):
+        endpoint = urlsplit(proxy.endpoint)
+        connection = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=30)
+        request = json.dumps({"QueueUrl": queue, "MaxNumberOfMessages": 10, "MessageAttributeNames": ["All"]})
+        connection.request(
+            "POST",
+            "/",
+            body=request,
+            headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ReceiveMessage"},
+        )
+        response = connection.getresponse()
+        document = json.loads(response.read())
+        if any(len(m["Body"]) > PART for m in document.get("Messages", [])):
+            assert response.getheader("Transfer-Encoding") == "chunked"
+        received += document.get("Messages", [])
+        if len(received) == 3:
+            break
+    assert sorted(m["Body"] for m in received) == sorted(bodies)
+    for message in received:
+        assert message["MD5OfBody"] == md5_of_body(message["Body"])
+        assert message["MessageAttributes"] == {"k": {"DataType": "String", "StringValue": "v"}}
+        assert message["ReceiptHandle"].startswith("-..s3BucketName..-") == (message["Body"] != "small one")

@@ -1,0 +1,79 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import SQSWire
+
+/// A payload streamed from S3 into a ReceiveMessage response. The response document is written
+/// with tokens where its body and digest go; the body is escaped on the way and its MD5, known once
+/// it has passed, replaces the digest token, which follows the body in both protocols.
+struct StreamedPayload: Sendable {
+    let body: HTTPClientResponse.Body
+    let bodyToken: String
+    let digestToken: String
+
+    init(body: HTTPClientResponse.Body) {
+        self.body = body
+        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        bodyToken = "SQSXPROXYBODY" + id
+        digestToken = "SQSXPROXYMD5" + id
+    }
+}
+
+/// Writes a ReceiveMessage response whose document holds the tokens of streamed payloads.
+struct StreamedReceive: Sendable {
+    let document: [UInt8]
+    let payloads: [StreamedPayload]
+    let wireProtocol: SQSProtocol
+
+    func write(to writer: ResponseBodyWriter) async throws {
+        var rest = document[...]
+        var digests: [(token: [UInt8], value: [UInt8])] = []
+        for payload in payloads {
+            let token = Array(payload.bodyToken.utf8)
+            guard let start = Self.firstRange(of: token, in: rest) else { continue }
+            try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest[..<start.lowerBound])))
+            rest = rest[start.upperBound...]
+            var md5 = Insecure.MD5()
+            var escaped: [UInt8] = []
+            for try await chunk in payload.body {
+                escaped.removeAll(keepingCapacity: true)
+                chunk.withUnsafeReadableBytes { bytes in
+                    md5.update(bufferPointer: bytes)
+                    switch wireProtocol {
+                    case .json: TextEscaping.json(bytes, into: &escaped)
+                    case .query: TextEscaping.xml(bytes, into: &escaped)
+                    }
+                }
+                try await writer.write(ByteBuffer(bytes: escaped))
+            }
+            digests.append((Array(payload.digestToken.utf8), Array(MessageDigest.hex(md5.finalize()).utf8)))
+        }
+        try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest)))
+    }
+
+    private static func firstRange(of token: [UInt8], in bytes: ArraySlice<UInt8>) -> Range<Int>? {
+        guard let first = token.first, bytes.count >= token.count else { return nil }
+        var index = bytes.startIndex
+        while index <= bytes.endIndex - token.count {
+            if bytes[index] == first && bytes[index..<index + token.count].elementsEqual(token) {
+                return index..<index + token.count
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// `bytes` with every digest token that occurs in it replaced by its value.
+    private static func replacing(_ digests: [(token: [UInt8], value: [UInt8])], in bytes: ArraySlice<UInt8>)
+        -> [UInt8]
+    {
+        var output = Array(bytes)
+        for digest in digests {
+            while let range = firstRange(of: digest.token, in: output[...]) {
+                output.replaceSubrange(range, with: digest.value)
+            }
+        }
+        return output
+    }
+}
