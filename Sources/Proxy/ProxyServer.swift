@@ -61,19 +61,14 @@ public struct ProxyServer: Sendable {
                     }
                     let body = RequestBody(parts: parts, limit: configuration.maxRequestBodySize)
                     var response: ProxyResponse?
-                    var reusable = keepAlive
                     if declaredLength <= configuration.maxRequestBodySize {
                         response = try await handler.handle(head: head, body: body)
-                        // A request answered before its body was read (refused half-way) is drained if
-                        // little is left; otherwise the connection closes after the answer.
-                        if !body.isComplete && (declaredLength == 0 || declaredLength - body.received > 1 << 20) {
-                            reusable = false
-                        } else {
-                            do {
-                                try await body.drain()
-                            } catch is RequestBody.TooLarge {
-                                response = nil
-                            }
+                        // A request answered before its body was read (refused half-way) is drained, so
+                        // that the client, still sending, gets to read the answer.
+                        do {
+                            try await body.drain()
+                        } catch is RequestBody.TooLarge {
+                            response = nil
                         }
                     }
                     parts = body.parts
@@ -86,8 +81,8 @@ public struct ProxyServer: Sendable {
                         try await write(refusal, keepAlive: false, version: head.version, to: outbound)
                         return
                     }
-                    try await write(response, keepAlive: reusable, version: head.version, to: outbound)
-                    if !reusable { return }
+                    try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
+                    if !keepAlive { return }
                 }
             }
         } catch {
