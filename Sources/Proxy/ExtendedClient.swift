@@ -371,7 +371,7 @@ struct ExtendedClient: Sendable {
     }
 
     /// Deletes payload objects concurrently; failures are logged, never raised.
-    private func deletePayloads(_ objects: [(String, String)]) async {
+    func deletePayloads(_ objects: [(String, String)]) async {
         guard !objects.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             for object in objects {

@@ -42,7 +42,7 @@ extension ExtendedClient {
             try await reading.readToEnd()
             return try await forwardOffloaded(reading, head: head, pointer: PayloadPointer(bucket: bucket, key: key))
         } catch {
-            await deletePayload(bucket: bucket, key: key)
+            await deletePayloads([(bucket, key)])
             throw error
         }
     }
@@ -80,7 +80,7 @@ extension ExtendedClient {
         let client = ClientRequest(head: head, body: ByteBuffer())
         let response = try await upstream.forward(client, body: ByteBuffer(bytes: tree.serialized()))
         guard response.status == .ok else {
-            await deletePayload(bucket: pointer.bucket, key: pointer.key)
+            await deletePayloads([(pointer.bucket, pointer.key)])
             return response
         }
         guard
@@ -93,14 +93,6 @@ extension ExtendedClient {
         var rewritten = response
         rewritten.body = ByteBuffer(bytes: ResponseCodec.encode(result, action: .sendMessage, wireProtocol: .json))
         return rewritten
-    }
-
-    private func deletePayload(bucket: String, key: String) async {
-        do {
-            try await store.delete(bucket: bucket, key: key)
-        } catch {
-            logger.warning("payload not deleted", metadata: ["error": "\(error)"])
-        }
     }
 }
 
@@ -117,7 +109,9 @@ struct StreamingSendReader {
     private(set) var bodyLength = 0
     private(set) var bodyEnded = false
     private var md5 = Insecure.MD5()
-    private var sha256 = SHA256()
+    /// Only a FIFO queue needs the body's SHA-256 (as its deduplication id); decided when the body
+    /// starts, from the queue URL if it came first (SDKs send it first).
+    private var sha256: SHA256?
 
     init(body: RequestBody, partSize: Int, settings: ExtendedClient.Settings) {
         self.body = body
@@ -128,8 +122,8 @@ struct StreamingSendReader {
     /// Whether more than one part of the body has been read before it ended.
     var bodyExceedsOnePart: Bool { held.readableBytes > partSize }
 
-    var md5Hex: String { Self.hex(md5.finalize()) }
-    var sha256Hex: String { Self.hex(sha256.finalize()) }
+    var md5Hex: String { MessageDigest.hex(md5.finalize()) }
+    var sha256Hex: String { sha256.map { MessageDigest.hex($0.finalize()) } ?? "" }
 
     mutating func readUntilBodyEndsOrExceedsOnePart() async throws {
         while !bodyEnded && !bodyExceedsOnePart && !reader.isComplete {
@@ -180,20 +174,15 @@ struct StreamingSendReader {
                         "The message body is larger than the maximum payload size of \(maxPayloadSize) bytes.")
                 }
                 md5.update(data: bytes)
-                sha256.update(data: bytes)
+                sha256?.update(data: bytes)
                 held.writeBytes(bytes)
             case .streamedMemberEnd:
                 bodyEnded = true
-            case .streamedMemberStart, .end:
+            case .streamedMemberStart:
+                if members["QueueUrl"]?.stringValue?.hasSuffix(".fifo") ?? true { sha256 = SHA256() }
+            case .end:
                 break
             }
         }
-    }
-
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
     }
 }

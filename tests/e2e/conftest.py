@@ -183,6 +183,14 @@ def esqs(extended_proxy):
     return make_client(extended_proxy.endpoint)
 
 
+@pytest.fixture
+def queue(esqs, direct_sqs):
+    """A new standard queue, created through the extended proxy, deleted straight in moto."""
+    url = esqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    yield url
+    direct_sqs.delete_queue(QueueUrl=url)
+
+
 @pytest.fixture(scope="session")
 def proxy(relay, moto):
     process = ProxyProcess(

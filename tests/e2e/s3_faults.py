@@ -1,11 +1,11 @@
 """An HTTP relay in front of moto's S3 that records requests and can fail chosen ones."""
 
-import http.client
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
+from sigv4_relay import forward
+
 FAILURE = b"<Error><Code>InternalError</Code><Message>injected failure</Message></Error>"
 
 
@@ -37,20 +37,7 @@ class S3FaultRelay:
                     self.end_headers()
                     self.wfile.write(FAILURE)
                     return
-                connection = http.client.HTTPConnection(*relay.upstream, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-                connection.close()
-                self.send_response(response.status)
-                for name, value in response.getheaders():
-                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
+                forward(self, relay.upstream, body)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 

@@ -17,6 +17,24 @@ from botocore.credentials import Credentials
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
 
 
+def forward(handler, upstream, body):
+    """Sends the request `handler` is serving to `upstream` and copies the answer back."""
+    connection = http.client.HTTPConnection(*upstream, timeout=60)
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+    connection.request(handler.command, handler.path, body=body, headers=headers)
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    handler.send_response(response.status)
+    for name, value in response.getheaders():
+        if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
+            handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(payload)
+
+
 @dataclass
 class RecordedRequest:
     method: str
@@ -95,19 +113,7 @@ class SigV4Relay:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                connection = http.client.HTTPConnection(*relay.upstream, timeout=60)
-                forwarded = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                connection.request(self.command, self.path, body=body, headers=forwarded)
-                response = connection.getresponse()
-                payload = response.read()
-                connection.close()
-                self.send_response(response.status)
-                for name, value in response.getheaders():
-                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                forward(self, relay.upstream, body)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 

@@ -60,13 +60,6 @@ def objects(s3, prefix=""):
     return [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
 
 
-@pytest.fixture
-def queue(esqs, direct_sqs):
-    url = esqs.create_queue(QueueName=f"x-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    yield url
-    direct_sqs.delete_queue(QueueUrl=url)
-
-
 def receive_all(client, url, count, **kwargs):
     messages = []
     for _ in range(10):

@@ -28,13 +28,6 @@ def library(moto, *args):
     return json.loads(output)
 
 
-@pytest.fixture
-def queue(esqs, direct_sqs):
-    url = esqs.create_queue(QueueName=f"i-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    yield url
-    direct_sqs.delete_queue(QueueUrl=url)
-
-
 def write_body(tmp_path, body):
     path = tmp_path / "body.txt"
     path.write_text(body, encoding="utf-8", newline="")

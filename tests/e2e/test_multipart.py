@@ -1,7 +1,6 @@
 """Large payloads go to S3 in multipart uploads; a failure half-way leaves no upload behind."""
 
 import hashlib
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -19,13 +18,6 @@ def s3_relay(moto):
     server = relay.serve()
     yield relay
     server.shutdown()
-
-
-@pytest.fixture
-def queue(esqs, direct_sqs):
-    url = esqs.create_queue(QueueName=f"m-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    yield url
-    direct_sqs.delete_queue(QueueUrl=url)
 
 
 def proxy_through(start_proxy, s3_relay):
