@@ -91,11 +91,11 @@ public enum MessageRewriting {
 
     /// A send result (SendMessage result or successful batch entry) with the digests of what the
     /// client sent.
-    public static func sendResult(_ result: JSONValue, body: String, attributes: [String: MessageAttribute])
+    public static func sendResult(_ result: JSONValue, bodyMD5: String, attributes: [String: MessageAttribute])
         -> JSONValue
     {
         var result = result
-        result["MD5OfMessageBody"] = .string(MessageDigest.body(body))
+        result["MD5OfMessageBody"] = .string(bodyMD5)
         if let digest = MessageDigest.attributes(attributes) {
             result["MD5OfMessageAttributes"] = .string(digest)
         } else {

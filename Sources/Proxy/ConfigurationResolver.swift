@@ -86,9 +86,6 @@ public struct ConfigurationResolver: Sendable {
                 throw ConfigurationError("max-request-size must be a whole number of bytes, at least 1024: \(text)")
             }
             configuration.maxRequestBodySize = bytes
-        } else {
-            configuration.maxRequestBodySize = ProxyConfiguration.requestBodyLimit(
-                maxPayloadSize: configuration.maxPayloadSize)
         }
         return configuration
     }

@@ -68,53 +68,77 @@ struct ExtendedClient: Sendable {
         var attributes: [String: MessageAttribute]
         var offload: Bool
         var key: String?
+        /// The body, when it was stored in S3 while the request was read.
+        var stored: StoredBody?
+
+        var bodyBytes: Int { stored?.length ?? body.utf8.count }
+        var bodyMD5: String { stored?.md5Hex ?? MessageDigest.body(body) }
     }
 
-    private func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
-        -> ProxyResponse
+    /// Sends messages, their bodies over the threshold stored in S3 first. `stored` holds the bodies
+    /// already stored while the request was read, by entry id ("" for SendMessage); on any failure
+    /// before SQS took the messages, every payload stored for them is deleted.
+    func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [String: StoredBody] = [:])
+        async throws(SQSError) -> ProxyResponse
     {
         let isBatch = request.action == .sendMessageBatch
         var entries: [Entry] = []
-        for entryTree in isBatch ? (tree["Entries"]?.arrayValue ?? []) : [tree] {
-            let body = entryTree["MessageBody"]?.stringValue ?? ""
-            let attributes = try MessageAttribute.map(from: entryTree["MessageAttributes"])
-            let offload = try settings.policy.mustOffload(bodyBytes: body.utf8.count, attributes: attributes)
-            entries.append(Entry(tree: entryTree, body: body, attributes: attributes, offload: offload))
-        }
-        if isBatch && settings.policy.canOffload {
-            let plan = planBatch(entries)
-            for index in entries.indices { entries[index].offload = plan[index] }
-        }
-        guard let bucket = settings.bucket, entries.contains(where: \.offload) else {
-            return try await upstream.forward(client, body: client.body)
-        }
-        for index in entries.indices where entries[index].offload {
-            entries[index].key = settings.keys.next()
-        }
-        try await upload(entries, bucket: bucket)
-
-        let contentDeduplication = try await needsDeduplicationID(queueURL: queueURL(of: request, client: client))
-        for index in entries.indices where entries[index].offload {
-            let pointer = PayloadPointer(bucket: bucket, key: entries[index].key!)
-            var rewritten = MessageRewriting.offload(
-                entries[index].tree, pointer: pointer, bodyBytes: entries[index].body.utf8.count,
-                reservedName: settings.policy.reservedAttributeName)
-            if contentDeduplication && rewritten["MessageDeduplicationId"] == nil {
-                rewritten["MessageDeduplicationId"] = .string(SigV4Signer.payloadHash(entries[index].body.utf8))
+        let prepared: JSONValue
+        do throws(SQSError) {
+            for entryTree in isBatch ? (tree["Entries"]?.arrayValue ?? []) : [tree] {
+                let stored = stored[isBatch ? entryTree["Id"]?.stringValue ?? "" : ""]
+                let body = stored == nil ? entryTree["MessageBody"]?.stringValue ?? "" : ""
+                let attributes = try MessageAttribute.map(from: entryTree["MessageAttributes"])
+                var entry = Entry(tree: entryTree, body: body, attributes: attributes, offload: false, stored: stored)
+                entry.offload = try settings.policy.mustOffload(bodyBytes: entry.bodyBytes, attributes: attributes)
+                entry.key = stored?.key
+                entries.append(entry)
             }
-            entries[index].tree = rewritten
+            if !stored.isEmpty && entries.filter({ $0.stored != nil }).count != stored.count {
+                throw SQSError(
+                    shape: "BatchEntryIdsNotDistinct", message: "Two or more batch entries in the request have the same Id.")
+            }
+            if isBatch && settings.policy.canOffload {
+                let plan = planBatch(entries)
+                for index in entries.indices { entries[index].offload = plan[index] || entries[index].stored != nil }
+            }
+            guard let bucket = settings.bucket, entries.contains(where: \.offload) else {
+                return try await upstream.forward(client, body: client.body)
+            }
+            for index in entries.indices where entries[index].offload && entries[index].key == nil {
+                entries[index].key = settings.keys.next()
+            }
+            try await upload(entries.filter { $0.stored == nil }, bucket: bucket)
+
+            let contentDeduplication = try await needsDeduplicationID(queueURL: queueURL(of: request, client: client))
+            for index in entries.indices where entries[index].offload {
+                let pointer = PayloadPointer(bucket: bucket, key: entries[index].key!)
+                var rewritten = MessageRewriting.offload(
+                    entries[index].tree, pointer: pointer, bodyBytes: entries[index].bodyBytes,
+                    reservedName: settings.policy.reservedAttributeName)
+                if contentDeduplication && rewritten["MessageDeduplicationId"] == nil {
+                    rewritten["MessageDeduplicationId"] = .string(
+                        entries[index].stored?.sha256Hex ?? SigV4Signer.payloadHash(entries[index].body.utf8))
+                }
+                entries[index].tree = rewritten
+            }
+            if isBatch {
+                var rewrittenTree = tree
+                rewrittenTree["Entries"] = .array(entries.map(\.tree))
+                prepared = rewrittenTree
+            } else {
+                prepared = entries[0].tree
+            }
+        } catch {
+            await deletePayloads(stored.values.map { (settings.bucket ?? "", $0.key) })
+            throw error
         }
-        var rewrittenTree = tree
-        if isBatch {
-            rewrittenTree["Entries"] = .array(entries.map(\.tree))
-        } else {
-            rewrittenTree = entries[0].tree
-        }
+        let bucket = settings.bucket ?? ""
 
         let uploaded = entries.compactMap { entry in entry.key.map { (bucket, $0) } }
         let response: ProxyResponse
         do {
-            response = try await forward(request, tree: rewrittenTree, client: client)
+            response = try await forward(request, tree: prepared, client: client)
         } catch {
             await deletePayloads(uploaded)
             throw error
@@ -137,7 +161,7 @@ struct ExtendedClient: Sendable {
                 entries.map { ($0.tree["Id"]?.stringValue ?? "", $0) }, uniquingKeysWith: { first, _ in first })
             let successful = (result.tree["Successful"]?.arrayValue ?? []).map { entry -> JSONValue in
                 guard let sent = byID[entry["Id"]?.stringValue ?? ""], sent.offload else { return entry }
-                return MessageRewriting.sendResult(entry, body: sent.body, attributes: sent.attributes)
+                return MessageRewriting.sendResult(entry, bodyMD5: sent.bodyMD5, attributes: sent.attributes)
             }
             result.tree["Successful"] = .array(successful)
             let failedKeys = (result.tree["Failed"]?.arrayValue ?? []).compactMap { failure in
@@ -146,7 +170,7 @@ struct ExtendedClient: Sendable {
             await deletePayloads(failedKeys)
         } else {
             result.tree = MessageRewriting.sendResult(
-                result.tree, body: entries[0].body, attributes: entries[0].attributes)
+                result.tree, bodyMD5: entries[0].bodyMD5, attributes: entries[0].attributes)
         }
         return encode(result, of: request, like: response)
     }
@@ -154,11 +178,11 @@ struct ExtendedClient: Sendable {
     private func planBatch(_ entries: [Entry]) -> [Bool] {
         let pointerLength = PayloadPointer(bucket: settings.bucket ?? "", key: settings.keys.next()).encoded.utf8.count
         return OffloadPolicy.planBatch(
-            sizes: entries.map { OffloadPolicy.messageSize(bodyBytes: $0.body.utf8.count, attributes: $0.attributes) },
+            sizes: entries.map { OffloadPolicy.messageSize(bodyBytes: $0.bodyBytes, attributes: $0.attributes) },
             offloadedSizes: entries.map {
                 MessageRewriting.offloadedSize(
                     pointerLength: pointerLength, attributesSize: OffloadPolicy.attributesSize($0.attributes),
-                    bodyBytes: $0.body.utf8.count, reservedName: settings.policy.reservedAttributeName)
+                    bodyBytes: $0.bodyBytes, reservedName: settings.policy.reservedAttributeName)
             },
             decided: entries.map(\.offload))
     }

@@ -19,7 +19,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamConnectTimeout: Double
     /// How long to wait for an upstream response, in seconds; must be well above 20 for long polls.
     public var upstreamReadTimeout: Double
-    /// The largest request body the proxy accepts, in bytes.
+    /// The largest request body held in memory, in bytes: every request but a send whose bodies
+    /// stream (those may carry `maxPayloadSize` bytes plus 1 MiB).
     public var maxRequestBodySize: Int
     /// Messages larger than this (body plus attributes, in bytes) go through S3.
     public var threshold: Int
@@ -39,7 +40,7 @@ public struct ProxyConfiguration: Sendable {
     public var cannedACL: String?
     /// Delete a received message whose payload is missing, instead of failing the receive.
     public var ignorePayloadNotFound: Bool
-    /// The largest message body accepted, in bytes; bodies are held in memory.
+    /// The largest message body accepted, in bytes.
     public var maxPayloadSize: Int
     /// Payloads larger than this go to S3 in a multipart upload of parts this size (at least 5 MiB).
     public var partSize: Int
@@ -50,19 +51,15 @@ public struct ProxyConfiguration: Sendable {
     public static let defaultListenPort = 9324
     /// The default threshold, the libraries' 256 KiB.
     public static let defaultThreshold = 262_144
-    /// The default largest body: 32 MiB while bodies are held in memory.
-    public static let defaultMaxPayloadSize = 32 * 1024 * 1024
-
-    /// The request body limit that fits a body of `maxPayloadSize` bytes however it is escaped
-    /// (form encoding triples a byte at most), plus 1 MiB for the rest of the request.
-    public static func requestBodyLimit(maxPayloadSize: Int) -> Int {
-        max(16 * 1024 * 1024, 3 * maxPayloadSize + 1024 * 1024)
-    }
+    /// The default largest body: the libraries' 2 GiB.
+    public static let defaultMaxPayloadSize = 2 * 1024 * 1024 * 1024
+    /// The default largest request held in memory: room for any SQS request however it is escaped.
+    public static let defaultMaxRequestBodySize = 16 * 1024 * 1024
 
     public init(
         listenHost: String = "127.0.0.1", listenPort: Int = defaultListenPort, region: String,
         sqsEndpoint: UpstreamEndpoint? = nil, s3Endpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
-        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, maxRequestBodySize: Int? = nil,
+        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, maxRequestBodySize: Int = defaultMaxRequestBodySize,
         threshold: Int = defaultThreshold, alwaysThroughS3: Bool = false, legacyAttributeName: Bool = false,
         retainPayloads: Bool = false, s3KeyPrefix: String = "", serverSideEncryption: String? = nil,
         kmsKeyID: String? = nil, cannedACL: String? = nil, ignorePayloadNotFound: Bool = false,
@@ -76,7 +73,7 @@ public struct ProxyConfiguration: Sendable {
         self.bucket = bucket
         self.upstreamConnectTimeout = upstreamConnectTimeout
         self.upstreamReadTimeout = upstreamReadTimeout
-        self.maxRequestBodySize = maxRequestBodySize ?? Self.requestBodyLimit(maxPayloadSize: maxPayloadSize)
+        self.maxRequestBodySize = maxRequestBodySize
         self.threshold = threshold
         self.alwaysThroughS3 = alwaysThroughS3
         self.legacyAttributeName = legacyAttributeName

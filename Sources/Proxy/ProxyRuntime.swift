@@ -36,7 +36,9 @@ public enum ProxyRuntime {
             queues: QueueAttributeCache(), logger: logger)
         let server = ProxyServer(
             configuration: configuration,
-            handler: SQSRequestHandler(upstream: upstream, extendedClient: extendedClient, logger: logger),
+            handler: SQSRequestHandler(
+                upstream: upstream, extendedClient: extendedClient,
+                maxHeldRequestSize: configuration.maxRequestBodySize, logger: logger),
             group: group, logger: logger)
         do {
             try await server.run(onBound: onBound)

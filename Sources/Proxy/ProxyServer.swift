@@ -53,31 +53,44 @@ public struct ProxyServer: Sendable {
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
                     let keepAlive = head.isKeepAlive
-                    let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
-                    if declaredLength <= configuration.maxRequestBodySize,
-                        head.headers.first(name: "expect")?.lowercased() == "100-continue"
+                    let limit = handler.requestBodyLimit(head)
+                    let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
+                    let refusal = SQSRequestHandler.errorResponse(
+                        .requestTooLarge(limit: limit),
+                        wireProtocol: SQSRequestDecoder.wireProtocol(
+                            target: head.headers.first(name: "x-amz-target"),
+                            contentType: head.headers.first(name: "content-type")))
+                    if let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init),
+                        declaredLength > limit
                     {
+                        // Refused before anything is read. A client waiting for 100-continue sends
+                        // nothing; any other is still sending, so its body is read and dropped first.
+                        guard !expectsContinue else {
+                            try await write(refusal, keepAlive: false, version: head.version, to: outbound)
+                            return
+                        }
+                        let body = RequestBody(parts: parts, limit: declaredLength)
+                        try await body.drain()
+                        parts = body.parts
+                        try await write(refusal, keepAlive: keepAlive, version: head.version, to: outbound)
+                        if !keepAlive { return }
+                        continue
+                    }
+                    if expectsContinue {
                         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
                     }
-                    let body = RequestBody(parts: parts, limit: configuration.maxRequestBodySize)
-                    var response: ProxyResponse?
-                    if declaredLength <= configuration.maxRequestBodySize {
-                        response = try await handler.handle(head: head, body: body)
-                        // A request answered before its body was read (refused half-way) is drained, so
-                        // that the client, still sending, gets to read the answer.
-                        do {
-                            try await body.drain()
-                        } catch is RequestBody.TooLarge {
-                            response = nil
-                        }
+                    let body = RequestBody(parts: parts, limit: limit)
+                    var response: ProxyResponse? = try await handler.handle(head: head, body: body)
+                    // A request answered before its body was read (refused half-way) is drained, so
+                    // that the client, still sending, gets to read the answer.
+                    do {
+                        try await body.drain()
+                    } catch is RequestBody.TooLarge {
+                        response = nil
                     }
                     parts = body.parts
                     guard let response else {
-                        let refusal = SQSRequestHandler.errorResponse(
-                            .requestTooLarge(limit: configuration.maxRequestBodySize),
-                            wireProtocol: SQSRequestDecoder.wireProtocol(
-                                target: head.headers.first(name: "x-amz-target"),
-                                contentType: head.headers.first(name: "content-type")))
+                        // A body without a declared length went past the limit: it cannot be drained.
                         try await write(refusal, keepAlive: false, version: head.version, to: outbound)
                         return
                     }

@@ -9,35 +9,47 @@ import SQSWire
 public struct SQSRequestHandler: Sendable {
     let upstream: SQSUpstream
     let extendedClient: ExtendedClient?
+    /// The largest request body held in memory (every request but a streamed send).
+    let maxHeldRequestSize: Int
     let logger: Logger
 
     /// A handler that forwards every request as it is.
-    public init(upstream: SQSUpstream, logger: Logger) {
+    public init(upstream: SQSUpstream, maxHeldRequestSize: Int, logger: Logger) {
         self.upstream = upstream
         self.extendedClient = nil
+        self.maxHeldRequestSize = maxHeldRequestSize
         self.logger = logger
     }
 
-    init(upstream: SQSUpstream, extendedClient: ExtendedClient, logger: Logger) {
+    init(upstream: SQSUpstream, extendedClient: ExtendedClient, maxHeldRequestSize: Int, logger: Logger) {
         self.upstream = upstream
         self.extendedClient = extendedClient
+        self.maxHeldRequestSize = maxHeldRequestSize
         self.logger = logger
+    }
+
+    /// The largest body accepted for a request with this head: a send that streams may carry a
+    /// payload of the largest size, anything else is held in memory.
+    func requestBodyLimit(_ head: HTTPRequestHead) -> Int {
+        guard let extendedClient, extendedClient.streamsSend(head) else { return maxHeldRequestSize }
+        return max(extendedClient.streamedRequestLimit, maxHeldRequestSize)
     }
 
     /// Answers one client request whose body is read as needed. Throws only when the connection
-    /// failed while the body was read (nothing can be answered then); a body over the limit gets 413.
+    /// failed while the body was read (nothing can be answered then); a body over the limit gets an error.
     func handle(head: HTTPRequestHead, body: RequestBody) async throws -> ProxyResponse {
         let wireProtocol = SQSRequestDecoder.wireProtocol(
             target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
         do {
-            if let extendedClient, extendedClient.streamsSend(head) {
-                do {
-                    return try await extendedClient.sendStreaming(head: head, body: body)
-                } catch let error as SQSError {
-                    return Self.errorResponse(error, wireProtocol: wireProtocol)
-                }
+            guard let extendedClient, extendedClient.streamsSend(head) else {
+                return await handle(ClientRequest(head: head, body: try await body.collect()))
             }
-            return await handle(ClientRequest(head: head, body: try await body.collect()))
+            switch try await extendedClient.sendStreaming(head: head, body: body, maxHeldBytes: maxHeldRequestSize) {
+            case .held(let request): return await handle(request)
+            case .answered(let response): return Self.ensureSQSError(response, wireProtocol: wireProtocol)
+            }
+        } catch let error as SQSError {
+            return Self.errorResponse(error, wireProtocol: wireProtocol)
         } catch is RequestBody.TooLarge {
             return Self.errorResponse(.requestTooLarge(limit: body.limit), wireProtocol: wireProtocol)
         }

@@ -1,4 +1,3 @@
-import AWSSigning
 import Crypto
 import ExtendedPayload
 import NIOCore
@@ -6,168 +5,179 @@ import NIOHTTP1
 import ObjectStore
 import SQSWire
 
-/// SendMessage in the JSON protocol with a body too large to hold: the body streams from the client
-/// to S3 while the request is parsed, its MD5 and length computed on the way.
+/// A message body stored in S3 while its request was read: its key, size and digests.
+struct StoredBody: Sendable {
+    var key: String
+    var length: Int
+    var md5Hex: String
+    /// Empty unless the queue may be FIFO (the body's SHA-256 is then its deduplication id).
+    var sha256Hex: String
+}
+
+/// What reading a streamed send request gave.
+enum StreamedSendOutcome {
+    /// No body needed S3 while reading: the request, rebuilt, goes the ordinary way.
+    case held(ClientRequest)
+    /// Bodies were stored while reading; the request was sent on.
+    case answered(ProxyResponse)
+}
+
+/// SendMessage and SendMessageBatch with bodies too large to hold: each body streams from the
+/// client to S3 while the request is parsed, its MD5 and length computed on the way.
 extension ExtendedClient {
-    /// Whether a request is a JSON SendMessage that may carry a body over the threshold: those are
-    /// read as a stream instead of being collected first.
+    /// Whether a request may be a send carrying a body over the threshold: those are read as a
+    /// stream instead of being collected first. Query requests name their action in the body.
     func streamsSend(_ head: HTTPRequestHead) -> Bool {
-        guard settings.bucket != nil, head.headers.first(name: "x-amz-target") == "AmazonSQS.SendMessage" else {
-            return false
+        guard settings.bucket != nil else { return false }
+        if let target = head.headers.first(name: "x-amz-target") {
+            guard target == "AmazonSQS.SendMessage" || target == "AmazonSQS.SendMessageBatch" else { return false }
+        } else {
+            let contentType = head.headers.first(name: "content-type")?.lowercased() ?? ""
+            guard contentType.hasPrefix("application/x-www-form-urlencoded") else { return false }
         }
         guard let length = head.headers.first(name: "content-length").flatMap(Int.init) else { return true }
         return length > settings.policy.threshold
     }
 
-    /// Reads a SendMessage request as a stream. A body that stays within one part is held and
-    /// handled like any other; a larger one goes to S3 in a multipart upload as it arrives.
+    /// The largest request that streams: one body of the largest payload plus 1 MiB for the rest.
+    var streamedRequestLimit: Int { settings.policy.maxPayloadSize + 1024 * 1024 }
+
+    /// Reads a send request as a stream. Bodies within the threshold are held; larger ones go to S3
+    /// as they arrive (in a multipart upload once they pass one part), one after another.
     /// Throws ``SQSError`` for what the client gets as an error, anything else when the connection failed.
-    func sendStreaming(head: HTTPRequestHead, body: RequestBody) async throws -> ProxyResponse {
-        var reading = StreamingSendReader(body: body, partSize: uploader.partSize, settings: settings)
-        try await reading.readUntilBodyEndsOrExceedsOnePart()
-        guard reading.bodyExceedsOnePart, let bucket = settings.bucket else {
-            return try await sendHeld(reading, head: head)
+    func sendStreaming(head: HTTPRequestHead, body: RequestBody, maxHeldBytes: Int) async throws
+        -> StreamedSendOutcome
+    {
+        let wireProtocol = SQSRequestDecoder.wireProtocol(
+            target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
+        var reading = StreamingSendReading(
+            body: body, wireProtocol: wireProtocol, partSize: uploader.partSize,
+            maxPayloadSize: settings.policy.maxPayloadSize, maxHeldBytes: maxHeldBytes)
+        var held: [Int: String] = [:]
+        var stored: [Int: StoredBody] = [:]
+        do {
+            while let entry = try await reading.nextBody() {
+                try await reading.readBody(whileHeldAtMost: uploader.partSize)
+                if reading.bodyEnded && reading.bodyLength <= settings.policy.threshold {
+                    held[entry] = try reading.takeHeldBody()
+                } else {
+                    stored[entry] = try await store(&reading)
+                }
+            }
+        } catch {
+            await deletePayloads(stored.values.map { (settings.bucket ?? "", $0.key) })
+            throw error
         }
+        guard let bucket = settings.bucket, !stored.isEmpty else {
+            let rebuilt = reading.reader.rebuilt(bodies: held)
+            return .held(ClientRequest(head: head, body: ByteBuffer(bytes: rebuilt)))
+        }
+        var bodies = held
+        for (entry, body) in stored { bodies[entry] = PayloadPointer(bucket: bucket, key: body.key).encoded }
+        let client = ClientRequest(head: head, body: ByteBuffer(bytes: reading.reader.rebuilt(bodies: bodies)))
+        var storedByID: [String: StoredBody] = [:]
+        for (entry, body) in stored { storedByID[reading.reader.entryID(entry) ?? ""] = body }
+        let request: SQSRequest
+        let tree: JSONValue
+        do throws(SQSError) {
+            request = try client.body.withUnsafeReadableBytes { bytes throws(SQSError) in
+                try SQSRequestDecoder.decode(
+                    target: head.headers.first(name: "x-amz-target"),
+                    contentType: head.headers.first(name: "content-type"), path: client.path,
+                    queryString: client.queryString, body: bytes)
+            }
+            guard request.action == .sendMessage || request.action == .sendMessageBatch, let sendTree = request.tree
+            else {
+                throw SQSError.invalidParameterValue("\(request.action.rawValue) takes no message body.")
+            }
+            tree = sendTree
+        } catch {
+            await deletePayloads(stored.values.map { (bucket, $0.key) })
+            throw error
+        }
+        // From here the send owns the stored payloads: it deletes them on any failure.
+        return .answered(try await send(request, tree: tree, client: client, stored: storedByID))
+    }
+
+    /// Stores the body being read: in one PUT if it ended within one part, else in a multipart
+    /// upload fed as the body arrives.
+    private func store(_ reading: inout StreamingSendReading) async throws -> StoredBody {
+        guard let bucket = settings.bucket else { throw SQSError.internalFailure("No bucket is configured.") }
         let key = settings.keys.next()
         do {
-            try await uploader.upload(bucket: bucket, key: key, options: settings.putOptions) {
-                try await reading.nextPart()
+            if reading.bodyEnded {
+                let body = reading.takeHeldBuffer()
+                if body.readableBytes > uploader.partSize {
+                    try await uploader.upload(bucket: bucket, key: key, body: body, options: settings.putOptions)
+                } else {
+                    try await store.put(bucket: bucket, key: key, body: body, options: settings.putOptions)
+                }
+            } else {
+                try await uploader.upload(bucket: bucket, key: key, options: settings.putOptions) {
+                    try await reading.nextPart()
+                }
             }
         } catch let error as ObjectStoreError {
             throw SQSError(
                 shape: "InternalFailure", status: 500,
                 message: "Could not store the message payload in S3 bucket \(bucket): \(error.detail)")
         }
-        do {
-            try await reading.readToEnd()
-            return try await forwardOffloaded(reading, head: head, pointer: PayloadPointer(bucket: bucket, key: key))
-        } catch {
-            await deletePayloads([(bucket, key)])
-            throw error
-        }
-    }
-
-    /// The request was read whole: rebuilt as a tree and sent the ordinary way.
-    private func sendHeld(_ reading: StreamingSendReader, head: HTTPRequestHead) async throws -> ProxyResponse {
-        var reading = reading
-        try await reading.readToEnd()
-        var tree = JSONValue.object(reading.members)
-        tree["MessageBody"] = .string(String(buffer: reading.held))
-        for member in SQSAction.sendMessage.requiredMembers where tree[member] == nil {
-            throw SQSError.missingParameter(member, action: .sendMessage)
-        }
-        let client = ClientRequest(head: head, body: ByteBuffer(bytes: tree.serialized()))
-        let request = SQSRequest(action: .sendMessage, wireProtocol: .json, input: .json(tree), tree: tree)
-        return try await handle(request, tree: tree, client: client)
-    }
-
-    private func forwardOffloaded(_ reading: StreamingSendReader, head: HTTPRequestHead, pointer: PayloadPointer)
-        async throws(SQSError) -> ProxyResponse
-    {
-        guard let queueURL = reading.members["QueueUrl"]?.stringValue else {
-            throw .missingParameter("QueueUrl", action: .sendMessage)
-        }
-        let attributes = try MessageAttribute.map(from: reading.members["MessageAttributes"])
-        _ = try settings.policy.mustOffload(bodyBytes: reading.bodyLength, attributes: attributes)
-        var tree = MessageRewriting.offload(
-            .object(reading.members), pointer: pointer, bodyBytes: reading.bodyLength,
-            reservedName: settings.policy.reservedAttributeName)
-        if queueURL.hasSuffix(".fifo"), tree["MessageDeduplicationId"] == nil,
-            try await queues.contentBasedDeduplication(queueURL: queueURL, upstream: upstream)
-        {
-            tree["MessageDeduplicationId"] = .string(reading.sha256Hex)
-        }
-        let client = ClientRequest(head: head, body: ByteBuffer())
-        let response = try await upstream.forward(client, body: ByteBuffer(bytes: tree.serialized()))
-        guard response.status == .ok else {
-            await deletePayloads([(pointer.bucket, pointer.key)])
-            return response
-        }
-        guard
-            var result = response.body.withUnsafeReadableBytes({
-                ResponseCodec.decode($0, action: .sendMessage, wireProtocol: .json)
-            })
-        else { return response }
-        result.tree["MD5OfMessageBody"] = .string(reading.md5Hex)
-        result.tree["MD5OfMessageAttributes"] = MessageDigest.attributes(attributes).map(JSONValue.string)
-        var rewritten = response
-        rewritten.body = ByteBuffer(bytes: ResponseCodec.encode(result, action: .sendMessage, wireProtocol: .json))
-        return rewritten
+        return StoredBody(
+            key: key, length: reading.bodyLength, md5Hex: reading.md5Hex, sha256Hex: reading.sha256Hex)
     }
 }
 
-/// The state of reading one streamed SendMessage: the members other than the body, the body
-/// bytes not yet handed on, and the body's digests and length so far.
-struct StreamingSendReader {
+/// The state of reading one streamed send request: the events of the last piece not yet taken,
+/// and the current body's bytes not yet handed on, digests and length.
+struct StreamingSendReading {
     let body: RequestBody
     let partSize: Int
     let maxPayloadSize: Int
-    private var reader = StreamingJSONObjectReader(streamedMember: "MessageBody", maxMemberSize: 1 << 20)
-    private(set) var members: [String: JSONValue] = [:]
-    /// Unescaped body bytes read but not yet handed on.
-    private(set) var held = ByteBuffer()
+    /// The most bytes held of everything but the bodies stored in S3.
+    let maxHeldBytes: Int
+    private(set) var reader: StreamingSendRequestReader
+    private var events: [StreamingSendRequestReader.Event] = []
+    private var nextEventIndex = 0
+    private var requestEnded = false
+    /// Unescaped bytes of the current body read but not yet handed on.
+    private var held = ByteBuffer()
+    private var heldBodiesBytes = 0
     private(set) var bodyLength = 0
     private(set) var bodyEnded = false
     private var md5 = Insecure.MD5()
-    /// Only a FIFO queue needs the body's SHA-256 (as its deduplication id); decided when the body
-    /// starts, from the queue URL if it came first (SDKs send it first).
     private var sha256: SHA256?
 
-    init(body: RequestBody, partSize: Int, settings: ExtendedClient.Settings) {
+    init(body: RequestBody, wireProtocol: SQSProtocol, partSize: Int, maxPayloadSize: Int, maxHeldBytes: Int) {
         self.body = body
         self.partSize = partSize
-        self.maxPayloadSize = settings.policy.maxPayloadSize
+        self.maxPayloadSize = maxPayloadSize
+        self.maxHeldBytes = maxHeldBytes
+        self.reader = StreamingSendRequestReader(wireProtocol: wireProtocol, maxMemberSize: 1 << 20)
     }
-
-    /// Whether more than one part of the body has been read before it ended.
-    var bodyExceedsOnePart: Bool { held.readableBytes > partSize }
 
     var md5Hex: String { MessageDigest.hex(md5.finalize()) }
     var sha256Hex: String { sha256.map { MessageDigest.hex($0.finalize()) } ?? "" }
 
-    mutating func readUntilBodyEndsOrExceedsOnePart() async throws {
-        while !bodyEnded && !bodyExceedsOnePart && !reader.isComplete {
-            try await readPiece()
+    /// Reads up to the next body; returns its entry, or nil once the request ended.
+    mutating func nextBody() async throws -> Int? {
+        while let event = try await nextEvent() {
+            guard case .bodyStart(let entry) = event else { continue }
+            held.clear()
+            bodyLength = 0
+            bodyEnded = false
+            md5 = Insecure.MD5()
+            // Only a FIFO queue needs the body's SHA-256; SDKs send the queue URL first.
+            sha256 = reader.queueURL?.hasSuffix(".fifo") ?? true ? SHA256() : nil
+            return entry
         }
+        return nil
     }
 
-    /// The next part for the upload: `partSize` bytes, or the rest once the body ended.
-    mutating func nextPart() async throws -> ByteBuffer? {
-        while held.readableBytes < partSize && !bodyEnded {
-            try await readPiece()
-        }
-        guard held.readableBytes > 0 else { return nil }
-        let part = held.readSlice(length: min(partSize, held.readableBytes))
-        held.discardReadBytes()
-        return part
-    }
-
-    /// Reads the rest of the request (the members after the body).
-    mutating func readToEnd() async throws {
-        while !reader.isComplete {
-            try await readPiece()
-        }
-        guard bodyEnded else { throw SQSError.missingParameter("MessageBody", action: .sendMessage) }
-    }
-
-    /// Reads one piece of the request; the body's errors (too large, connection failed) pass through.
-    private mutating func readPiece() async throws {
-        guard let piece = try await body.next() else {
-            throw SQSError.malformedRequest("The request body is not valid JSON.")
-        }
-        var events: [StreamingJSONObjectReader.Event] = []
-        do {
-            try piece.withUnsafeReadableBytes { bytes in try reader.read(bytes) { events.append($0) } }
-        } catch let error as SQSError {
-            throw error
-        } catch {
-            throw SQSError.malformedRequest("The request body is not valid JSON.")
-        }
-        for event in events {
-            switch event {
-            case .member(let name, let raw):
-                members[name] = try JSONValue.parse(raw)
-            case .streamedBytes(let bytes):
+    /// Reads the current body until it ends or more than `limit` bytes of it are held.
+    mutating func readBody(whileHeldAtMost limit: Int) async throws {
+        while !bodyEnded && held.readableBytes <= limit {
+            switch try await nextEvent() {
+            case .bodyBytes(let bytes):
                 bodyLength += bytes.count
                 guard bodyLength <= maxPayloadSize else {
                     throw SQSError.invalidParameterValue(
@@ -176,13 +186,57 @@ struct StreamingSendReader {
                 md5.update(data: bytes)
                 sha256?.update(data: bytes)
                 held.writeBytes(bytes)
-            case .streamedMemberEnd:
+            case .bodyEnd:
                 bodyEnded = true
-            case .streamedMemberStart:
-                if members["QueueUrl"]?.stringValue?.hasSuffix(".fifo") ?? true { sha256 = SHA256() }
-            case .end:
-                break
+            case .bodyStart, nil:
+                throw SQSError.malformedRequest("The request ended inside a message body.")
             }
         }
+    }
+
+    /// The next part of the current body for an upload: `partSize` bytes, or the rest once it ended.
+    mutating func nextPart() async throws -> ByteBuffer? {
+        try await readBody(whileHeldAtMost: partSize - 1)
+        guard held.readableBytes > 0 else { return nil }
+        let part = held.readSlice(length: min(partSize, held.readableBytes))
+        held.discardReadBytes()
+        return part
+    }
+
+    /// The current body, ended and held whole, as text to put back in the request.
+    mutating func takeHeldBody() throws(SQSError) -> String {
+        heldBodiesBytes += held.readableBytes
+        guard heldBodiesBytes + reader.collectedBytes <= maxHeldBytes else {
+            throw .invalidParameterValue("The request holds more than \(maxHeldBytes) bytes besides stored payloads.")
+        }
+        return String(buffer: takeHeldBuffer())
+    }
+
+    /// The current body's held bytes.
+    mutating func takeHeldBuffer() -> ByteBuffer {
+        defer { held = ByteBuffer() }
+        return held
+    }
+
+    private mutating func nextEvent() async throws -> StreamingSendRequestReader.Event? {
+        while nextEventIndex == events.count {
+            guard !requestEnded else { return nil }
+            events.removeAll(keepingCapacity: true)
+            nextEventIndex = 0
+            if let piece = try await body.next() {
+                try piece.withUnsafeReadableBytes { bytes throws(SQSError) in
+                    try reader.read(bytes) { events.append($0) }
+                }
+                guard reader.collectedBytes + heldBodiesBytes <= maxHeldBytes else {
+                    throw SQSError.invalidParameterValue(
+                        "The request holds more than \(maxHeldBytes) bytes besides stored payloads.")
+                }
+            } else {
+                try reader.finish { events.append($0) }
+                requestEnded = true
+            }
+        }
+        defer { nextEventIndex += 1 }
+        return events[nextEventIndex]
     }
 }

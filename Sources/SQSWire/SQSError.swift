@@ -56,8 +56,8 @@ public struct SQSError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The request body is larger than the proxy accepts.
     public static func requestTooLarge(limit: Int) -> SQSError {
         SQSError(
-            shape: "RequestEntityTooLarge", status: 413,
-            message: "The request body is larger than \(limit) bytes.")
+            shape: "InvalidParameterValue", status: 400,
+            message: "The request body is larger than the limit of \(limit) bytes.")
     }
 
     /// The upstream service could not be reached or did not answer in time.

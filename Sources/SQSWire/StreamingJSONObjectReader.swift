@@ -1,5 +1,6 @@
 /// Reads a JSON object that arrives in pieces, member by member, handing one chosen string member
 /// over byte by byte (a message body of any size) and every other member as its raw JSON text.
+/// One array member may hold objects read the same way (the entries of a batch).
 public struct StreamingJSONObjectReader: Sendable {
     /// What the reader found in a piece.
     public enum Event: Sendable, Equatable {
@@ -11,8 +12,21 @@ public struct StreamingJSONObjectReader: Sendable {
         case streamedBytes([UInt8])
         /// The streamed member's string ended.
         case streamedMemberEnd
+        /// The elements member's array begins.
+        case elementsStart
+        /// An object of the elements member begins; its members and streamed member follow.
+        case elementStart
+        /// The object of the elements member ended.
+        case elementEnd
         /// The object's closing brace.
         case end
+    }
+
+    /// Where the reader is in the elements member's array.
+    private struct Elements: Sendable {
+        enum Expecting: Sendable { case elementOrClose, element, commaOrClose }
+        var expecting = Expecting.elementOrClose
+        var element: StreamingJSONObjectReader?
     }
 
     private enum State: Sendable {
@@ -23,19 +37,23 @@ public struct StreamingJSONObjectReader: Sendable {
         case beforeValue(String)
         case streamedString
         case rawValue(String, RawValueScanner)
+        indirect case elements(Elements)
         case afterValue
         case done
     }
 
     /// The member streamed byte by byte; it must be a string.
     public let streamedMember: String
+    /// The array member whose objects are read like this one, or nil.
+    public let elementsMember: String?
     /// The largest raw value of any other member.
     public let maxMemberSize: Int
     private var state = State.beforeObject
     private var unescaper = JSONStringUnescaper()
 
-    public init(streamedMember: String, maxMemberSize: Int) {
+    public init(streamedMember: String, elementsMember: String? = nil, maxMemberSize: Int) {
         self.streamedMember = streamedMember
+        self.elementsMember = elementsMember
         self.maxMemberSize = maxMemberSize
     }
 
@@ -49,8 +67,16 @@ public struct StreamingJSONObjectReader: Sendable {
 
     /// Reads a piece, reporting what it holds to `handle` in order.
     public mutating func read(_ input: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) throws {
+        _ = try consume(input, stopAtEnd: false, handle)
+    }
+
+    /// Reads `input` up to the closing brace if `stopAtEnd`, else all of it; returns the bytes read.
+    private mutating func consume(
+        _ input: UnsafeRawBufferPointer, stopAtEnd: Bool, _ handle: (Event) throws -> Void
+    ) throws -> Int {
         var index = 0
         while index < input.count {
+            if stopAtEnd && isComplete { return index }
             let byte = input[index]
             switch state {
             case .beforeObject:
@@ -90,7 +116,12 @@ public struct StreamingJSONObjectReader: Sendable {
                     index += 1
                     continue
                 }
-                if name == streamedMember {
+                if name == elementsMember {
+                    guard byte == UInt8(ascii: "[") else { throw Self.invalid }
+                    index += 1
+                    state = .elements(Elements())
+                    try handle(.elementsStart)
+                } else if name == streamedMember {
                     guard byte == UInt8(ascii: "\"") else { throw Self.invalid }
                     index += 1
                     unescaper = JSONStringUnescaper()
@@ -125,6 +156,37 @@ public struct StreamingJSONObjectReader: Sendable {
                 } else {
                     state = .rawValue(name, scanner)
                 }
+            case .elements(var elements):
+                if var element = elements.element {
+                    let rest = UnsafeRawBufferPointer(rebasing: input[index...])
+                    index += try element.consume(rest, stopAtEnd: true) { event in
+                        try handle(event == .end ? .elementEnd : event)
+                    }
+                    elements.element = element.isComplete ? nil : element
+                    if element.isComplete { elements.expecting = .commaOrClose }
+                    state = .elements(elements)
+                    continue
+                }
+                if Self.isSpace(byte) {
+                    index += 1
+                    continue
+                }
+                switch (elements.expecting, byte) {
+                case (.elementOrClose, UInt8(ascii: "{")), (.element, UInt8(ascii: "{")):
+                    elements.element = StreamingJSONObjectReader(
+                        streamedMember: streamedMember, maxMemberSize: maxMemberSize)
+                    state = .elements(elements)
+                    try handle(.elementStart)
+                case (.elementOrClose, UInt8(ascii: "]")), (.commaOrClose, UInt8(ascii: "]")):
+                    index += 1
+                    state = .afterValue
+                case (.commaOrClose, UInt8(ascii: ",")):
+                    index += 1
+                    elements.expecting = .element
+                    state = .elements(elements)
+                default:
+                    throw Self.invalid
+                }
             case .afterValue:
                 index += 1
                 if Self.isSpace(byte) { continue }
@@ -141,6 +203,7 @@ public struct StreamingJSONObjectReader: Sendable {
                 guard Self.isSpace(byte) else { throw Self.invalid }
             }
         }
+        return index
     }
 
     static func isSpace(_ byte: UInt8) -> Bool {

@@ -50,7 +50,7 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-request-size"),
-        help: "Largest request body accepted, in bytes (default 3 x max-payload-size + 1 MiB, at least 16 MiB).")
+        help: "Largest request body held in memory, in bytes: every request but a send that streams (default 16777216).")
     var maxRequestSize: String?
 
     @Option(
@@ -98,7 +98,7 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-payload-size"),
-        help: "Largest message body accepted, in bytes; bodies are held in memory (default 33554432).")
+        help: "Largest message body accepted, in bytes; larger bodies stream through S3 (default 2147483648).")
     var maxPayloadSize: String?
 
     @Option(

@@ -76,12 +76,12 @@ struct MessageRewritingTests {
             "MD5OfMessageAttributes": .string("with-reserved"),
             "MD5OfMessageSystemAttributes": .string("system"),
         ])
-        let fixed = MessageRewriting.sendResult(result, body: "Body", attributes: [:])
+        let fixed = MessageRewriting.sendResult(result, bodyMD5: MessageDigest.body("Body"), attributes: [:])
         #expect(fixed["MD5OfMessageBody"] == .string("ac101b32dda4448cf13a93fe283dddd8"))
         #expect(fixed["MD5OfMessageAttributes"] == nil)
         #expect(fixed["MD5OfMessageSystemAttributes"] == .string("system"))
         let withAttributes = MessageRewriting.sendResult(
-            result, body: "Body",
+            result, bodyMD5: MessageDigest.body("Body"),
             attributes: ["attribute-1": MessageAttribute(dataType: "String", value: .string("tmp"))])
         #expect(withAttributes["MD5OfMessageAttributes"] == .string("43eeb333d10515533e317490584ea243"))
     }

@@ -101,8 +101,8 @@ struct ExtendedSettingsTests {
         #expect(configuration.threshold == 262_144)
         #expect(!configuration.alwaysThroughS3 && !configuration.retainPayloads && !configuration.legacyAttributeName)
         #expect(!configuration.ignorePayloadNotFound)
-        #expect(configuration.maxPayloadSize == 32 * 1024 * 1024)
-        #expect(configuration.maxRequestBodySize == 3 * 32 * 1024 * 1024 + 1024 * 1024)
+        #expect(configuration.maxPayloadSize == 2_147_483_648)
+        #expect(configuration.maxRequestBodySize == 16 * 1024 * 1024)
         #expect(configuration.s3KeyPrefix == "")
         #expect(configuration.serverSideEncryption == nil && configuration.cannedACL == nil)
     }

@@ -32,7 +32,7 @@ struct ForwardingTests {
             client: client, endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamServer.serverPort)")!,
             region: "us-east-1", credentials: StaticCredentialProvider(Self.proxyCredentials),
             readTimeout: .seconds(10))
-        let handler = SQSRequestHandler(upstream: upstream, logger: Logger(label: "test"))
+        let handler = SQSRequestHandler(upstream: upstream, maxHeldRequestSize: 1 << 20, logger: Logger(label: "test"))
         let outcome: Result<Void, any Error>
         do {
             try await body(handler, upstreamServer)

@@ -20,6 +20,7 @@ struct StreamingJSONObjectReaderTests {
                     case .streamedBytes(let bytes): body?.append(contentsOf: bytes)
                     case .streamedMemberEnd: break
                     case .end: ended = true
+                    case .elementsStart, .elementStart, .elementEnd: Issue.record("no elements member here")
                     }
                 }
             }

@@ -263,14 +263,35 @@ def test_garbage_does_not_hurt_the_proxy(proxy, sqs):
     assert proxy.alive(), proxy.stderr()
 
 
-def test_oversized_request_is_refused_and_connection_closed(relay, moto):
+def test_oversized_request_is_refused_and_the_connection_kept(relay, moto, queue_url):
     small = ProxyProcess(["--region", "us-east-1", "--sqs-endpoint", relay.endpoint, "--max-request-size", "2048"])
     try:
-        body = json.dumps({"QueueUrl": "http://x/1/q", "MessageBody": "x" * 4096}).encode()
-        response, payload = raw_request(small.endpoint, body, {**JSON_HEADERS, "X-Amz-Target": "AmazonSQS.SendMessage"})
-        assert response.status == 413
-        assert response.getheader("Connection") == "close"
-        assert json.loads(payload)["__type"] == "com.amazonaws.sqs#RequestEntityTooLarge"
+        client = make_client(small.endpoint)
+        with pytest.raises(ClientError) as refused:
+            client.send_message(QueueUrl=queue_url, MessageBody="x" * 4096)
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert "2048" in refused.value.response["Error"]["Message"]
+
+        host, port = small.endpoint.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        headers = {**JSON_HEADERS, "X-Amz-Target": "AmazonSQS.SendMessage"}
+        connection.request("POST", "/", body=b"x" * 4096, headers=headers)
+        response = connection.getresponse()
+        assert response.status == 400 and response.getheader("Connection") != "close"
+        response.read()
+        # The body was read and dropped: the same connection serves the next request.
+        connection.request("POST", "/", body=b"{}", headers={**JSON_HEADERS, "X-Amz-Target": "AmazonSQS.ListQueues"})
+        response = connection.getresponse()
+        assert response.status == 200, response.read()
+        response.read()
+
+        # A chunked body has no declared length: refused once it passes the limit, then closed.
+        connection.request("POST", "/", body=iter([b"x" * 1024] * 4), headers=headers, encode_chunked=True)
+        response = connection.getresponse()
+        assert response.status == 400 and response.getheader("Connection") == "close"
+        assert json.loads(response.read())["__type"] == "com.amazonaws.sqs#InvalidParameterValue"
+        connection.close()
         assert small.alive()
     finally:
         small.stop()

@@ -1,0 +1,167 @@
+/// Reads a SendMessage or SendMessageBatch request that arrives in pieces, in either protocol:
+/// message bodies are handed over as unescaped bytes while everything else is collected, so that
+/// the request can be rebuilt afterwards with each body replaced (held text or a pointer).
+///
+/// Entries are numbered as the Query protocol does: 0 is SendMessage's body, N (from 1) is batch entry N.
+public struct StreamingSendRequestReader: Sendable {
+    /// What the reader found in a piece.
+    public enum Event: Sendable, Equatable {
+        /// The body of `entry` begins.
+        case bodyStart(entry: Int)
+        /// Unescaped bytes of the current body.
+        case bodyBytes([UInt8])
+        /// The current body ended.
+        case bodyEnd
+    }
+
+    public let wireProtocol: SQSProtocol
+    private var jsonReader: StreamingJSONObjectReader?
+    private var formReader: StreamingFormReader?
+    private var members: [String: JSONValue] = [:]
+    private var elements: [[String: JSONValue]] = []
+    private var sawEntries = false
+    private var inElement = false
+    private var parameters: [(name: String, value: String)] = []
+    /// Where each streamed body's parameter sits in `parameters` (Query protocol).
+    private var bodyParameters: [Int: Int] = [:]
+    private var startedEntries: Set<Int> = []
+    /// The bytes of everything collected so far (names and values other than bodies).
+    public private(set) var collectedBytes = 0
+
+    /// - Parameter maxMemberSize: the largest member or parameter other than a body.
+    public init(wireProtocol: SQSProtocol, maxMemberSize: Int) {
+        self.wireProtocol = wireProtocol
+        switch wireProtocol {
+        case .json:
+            jsonReader = StreamingJSONObjectReader(
+                streamedMember: "MessageBody", elementsMember: "Entries", maxMemberSize: maxMemberSize)
+        case .query:
+            formReader = StreamingFormReader(maxValueSize: maxMemberSize)
+        }
+    }
+
+    /// The queue URL, once it was read.
+    public var queueURL: String? {
+        wireProtocol == .json ? members["QueueUrl"]?.stringValue : parameters.first { $0.name == "QueueUrl" }?.value
+    }
+
+    /// Reads a piece, reporting the bodies' events to `handle` in order.
+    public mutating func read(_ input: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) throws(SQSError) {
+        do {
+            // Taken out while it reads, so that its buffers are not copied on write.
+            if var reader = jsonReader.take() {
+                defer { jsonReader = reader }
+                try reader.read(input) { event in try collect(event, handle) }
+            } else if var reader = formReader.take() {
+                defer { formReader = reader }
+                try reader.read(input) { event in try collect(event, handle) }
+            }
+        } catch let error as SQSError {
+            throw error
+        } catch {
+            throw Self.invalid(wireProtocol)
+        }
+    }
+
+    /// Ends the request: the body ended. Throws if the request is incomplete.
+    public mutating func finish(_ handle: (Event) throws -> Void) throws(SQSError) {
+        do {
+            if let jsonReader, !jsonReader.isComplete { throw Self.invalid(wireProtocol) }
+            if var reader = formReader.take() {
+                defer { formReader = reader }
+                try reader.finish { event in try collect(event, handle) }
+            }
+        } catch let error as SQSError {
+            throw error
+        } catch {
+            throw Self.invalid(wireProtocol)
+        }
+    }
+
+    /// The id of batch entry `entry` (nil for SendMessage's body or an entry without one).
+    public func entryID(_ entry: Int) -> String? {
+        guard entry > 0 else { return nil }
+        switch wireProtocol {
+        case .json:
+            return entry <= elements.count ? elements[entry - 1]["Id"]?.stringValue : nil
+        case .query:
+            return parameters.first { $0.name == "SendMessageBatchRequestEntry.\(entry).Id" }?.value
+        }
+    }
+
+    /// The request body rebuilt in its protocol with each entry's body from `bodies`.
+    public func rebuilt(bodies: [Int: String]) -> [UInt8] {
+        switch wireProtocol {
+        case .json:
+            var document = members
+            if let body = bodies[0] { document["MessageBody"] = .string(body) }
+            if sawEntries {
+                document["Entries"] = .array(
+                    elements.enumerated().map { index, element in
+                        var element = element
+                        if let body = bodies[index + 1] { element["MessageBody"] = .string(body) }
+                        return .object(element)
+                    })
+            }
+            return JSONValue.object(document).serialized()
+        case .query:
+            var rebuilt = parameters
+            for (entry, position) in bodyParameters {
+                rebuilt[position].value = bodies[entry] ?? ""
+            }
+            return QueryParameters(rebuilt).encoded()
+        }
+    }
+
+    private mutating func collect(_ event: StreamingJSONObjectReader.Event, _ handle: (Event) throws -> Void) throws {
+        switch event {
+        case .member(let name, let raw):
+            collectedBytes += name.utf8.count + raw.count
+            let value = try JSONValue.parse(raw)
+            if inElement { elements[elements.count - 1][name] = value } else { members[name] = value }
+        case .elementsStart:
+            sawEntries = true
+        case .elementStart:
+            inElement = true
+            elements.append([:])
+        case .elementEnd:
+            inElement = false
+        case .streamedMemberStart:
+            try start(entry: inElement ? elements.count : 0, name: "MessageBody", handle)
+        case .streamedBytes(let bytes):
+            try handle(.bodyBytes(bytes))
+        case .streamedMemberEnd:
+            try handle(.bodyEnd)
+        case .end:
+            break
+        }
+    }
+
+    private mutating func start(entry: Int, name: String, _ handle: (Event) throws -> Void) throws {
+        guard startedEntries.insert(entry).inserted else {
+            throw SQSError.invalidParameterValue("The parameter \(name) is given twice.")
+        }
+        try handle(.bodyStart(entry: entry))
+    }
+
+    private mutating func collect(_ event: StreamingFormReader.Event, _ handle: (Event) throws -> Void) throws {
+        switch event {
+        case .parameter(let name, let value):
+            collectedBytes += name.utf8.count + value.utf8.count
+            parameters.append((name, value))
+        case .streamedValueStart(let name, let entry):
+            try start(entry: entry, name: name, handle)
+            bodyParameters[entry] = parameters.count
+            parameters.append((name, ""))
+        case .streamedBytes(let bytes):
+            try handle(.bodyBytes(bytes))
+        case .streamedValueEnd:
+            try handle(.bodyEnd)
+        }
+    }
+
+    private static func invalid(_ wireProtocol: SQSProtocol) -> SQSError {
+        .malformedRequest(
+            wireProtocol == .json ? "The request body is not valid JSON." : "The request is not valid form encoding.")
+    }
+}

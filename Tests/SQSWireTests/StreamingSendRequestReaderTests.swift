@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+@testable import SQSWire
+
+struct StreamingSendRequestReaderTests {
+    struct Outcome {
+        var bodies: [Int: String]
+        var order: [Int]
+        var reader: StreamingSendRequestReader
+    }
+
+    /// Reads `body` cut at `cuts`, collecting each entry's unescaped body.
+    func read(_ body: [UInt8], wireProtocol: SQSProtocol, cuts: [Int]) throws -> Outcome {
+        var reader = StreamingSendRequestReader(wireProtocol: wireProtocol, maxMemberSize: 1 << 20)
+        var bodies: [Int: String] = [:]
+        var order: [Int] = []
+        var current: Int?
+        var bytes: [UInt8] = []
+        func handle(_ event: StreamingSendRequestReader.Event) {
+            switch event {
+            case .bodyStart(let entry):
+                current = entry
+                bytes = []
+            case .bodyBytes(let piece): bytes += piece
+            case .bodyEnd:
+                bodies[current!] = String(decoding: bytes, as: UTF8.self)
+                order.append(current!)
+            }
+        }
+        var start = 0
+        for end in cuts + [body.count] where end >= start {
+            try body[start..<end].withUnsafeBytes { piece in try reader.read(piece, handle) }
+            start = end
+        }
+        try reader.finish(handle)
+        return Outcome(bodies: bodies, order: order, reader: reader)
+    }
+
+    static let text = "big \"body\" \\ with\nescapes é 😀 & + % = / slashes\r\t"
+
+    static var jsonBatch: String {
+        let entries = (1...3).map { index in
+            JSONValue.object([
+                "Id": .string("e\(index)"), "MessageBody": .string(text + String(index)),
+                "DelaySeconds": .integer(Int64(index)),
+                "MessageAttributes": .object([
+                    "a": .object(["DataType": .string("String"), "StringValue": .string("v}]\"{")])
+                ]),
+            ])
+        }
+        let document = JSONValue.object(["QueueUrl": .string("http://q/1/a"), "Entries": .array(entries)])
+        return String(decoding: document.serialized(), as: UTF8.self)
+    }
+
+    static var queryBatch: String {
+        var pairs: [(name: String, value: String)] = [("Action", "SendMessageBatch"), ("QueueUrl", "http://q/1/a")]
+        for index in 1...3 {
+            pairs += [
+                ("SendMessageBatchRequestEntry.\(index).Id", "e\(index)"),
+                ("SendMessageBatchRequestEntry.\(index).MessageBody", text + String(index)),
+                ("SendMessageBatchRequestEntry.\(index).MessageAttribute.1.Name", "a"),
+                ("SendMessageBatchRequestEntry.\(index).MessageAttribute.1.Value.DataType", "String"),
+                ("SendMessageBatchRequestEntry.\(index).MessageAttribute.1.Value.StringValue", "v&=+"),
+            ]
+        }
+        return String(decoding: QueryParameters(pairs).encoded(), as: UTF8.self)
+    }
+
+    static let cases: [(String, SQSProtocol, String?)] = [
+        (jsonBatch, .json, "SendMessageBatch"),
+        (#"{"QueueUrl":"u","MessageBody":"a \u00e9 \ud83d\ude00 \" b","DelaySeconds":1}"#, .json, "SendMessage"),
+        (queryBatch, .query, nil),
+        ("Action=SendMessage&QueueUrl=u&MessageBody=a+%C3%A9%F0%9F%98%80%26%3D+b&DelaySeconds=1", .query, nil),
+        ("MessageBody=last%20one&Action=SendMessage&QueueUrl=u", .query, nil),
+    ]
+
+    func decoded(_ body: [UInt8], wireProtocol: SQSProtocol, target: String?) throws -> SQSRequest {
+        try SQSRequestDecoder.decode(
+            target: target.map { "AmazonSQS." + $0 },
+            contentType: wireProtocol == .json ? "application/x-amz-json-1.0" : "application/x-www-form-urlencoded",
+            path: "/", queryString: nil, body: body)
+    }
+
+    @Test(arguments: cases)
+    func everySplitGivesTheBodiesAndTheSameRequestRebuilt(_ document: String, _ wireProtocol: SQSProtocol, _ target: String?)
+        throws
+    {
+        let bytes = Array(document.utf8)
+        let original = try decoded(bytes, wireProtocol: wireProtocol, target: target)
+        let expectedBodies: [Int: String]
+        if let entries = original.tree?["Entries"]?.arrayValue {
+            expectedBodies = Dictionary(
+                uniqueKeysWithValues: entries.enumerated().map { ($0 + 1, $1["MessageBody"]!.stringValue!) })
+        } else {
+            expectedBodies = [0: original.tree!["MessageBody"]!.stringValue!]
+        }
+        for cut in 0...bytes.count {
+            let outcome = try read(bytes, wireProtocol: wireProtocol, cuts: [cut])
+            #expect(outcome.bodies == expectedBodies)
+            let rebuilt = try decoded(outcome.reader.rebuilt(bodies: outcome.bodies), wireProtocol: wireProtocol, target: target)
+            #expect(rebuilt.tree == original.tree)
+            #expect(outcome.reader.queueURL == original.tree?["QueueUrl"]?.stringValue)
+        }
+        let bytewise = try read(bytes, wireProtocol: wireProtocol, cuts: Array(0...bytes.count))
+        #expect(bytewise.bodies == expectedBodies)
+    }
+
+    @Test(arguments: [SQSProtocol.json, .query])
+    func entriesAreNumberedAndNamed(_ wireProtocol: SQSProtocol) throws {
+        let document = wireProtocol == .json ? Self.jsonBatch : Self.queryBatch
+        let outcome = try read(Array(document.utf8), wireProtocol: wireProtocol, cuts: [])
+        #expect(outcome.order == [1, 2, 3])
+        #expect((1...3).map { outcome.reader.entryID($0) } == ["e1", "e2", "e3"])
+        #expect(outcome.reader.entryID(0) == nil)
+    }
+
+    @Test func bodiesCanBeReplaced() throws {
+        let outcome = try read(Array(Self.queryBatch.utf8), wireProtocol: .query, cuts: [100])
+        let rebuilt = try decoded(outcome.reader.rebuilt(bodies: [2: "pointer"]), wireProtocol: .query, target: nil)
+        let bodies = rebuilt.tree?["Entries"]?.arrayValue?.map { $0["MessageBody"]?.stringValue }
+        #expect(bodies == ["", "pointer", ""])
+    }
+
+    @Test(arguments: [
+        (#"{"MessageBody":"a","MessageBody":"b"}"#, SQSProtocol.json),
+        (#"{"Entries":[{"MessageBody":"a"},]}"#, .json),
+        (#"{"Entries":{"MessageBody":"a"}}"#, .json),
+        (#"{"QueueUrl":"u""#, .json),
+        ("MessageBody=a&MessageBody=b", .query),
+        ("MessageBody=a%2", .query),
+        ("MessageBody=%FF", .query),
+    ])
+    func invalidRequestsAreRefused(_ document: String, _ wireProtocol: SQSProtocol) {
+        #expect(throws: SQSError.self) { _ = try read(Array(document.utf8), wireProtocol: wireProtocol, cuts: []) }
+    }
+
+    @Test func formNamesOfBodies() {
+        #expect(StreamingFormReader.streamedEntry("MessageBody") == 0)
+        #expect(StreamingFormReader.streamedEntry("SendMessageBatchRequestEntry.7.MessageBody") == 7)
+        #expect(StreamingFormReader.streamedEntry("SendMessageBatchRequestEntry.0.MessageBody") == nil)
+        #expect(StreamingFormReader.streamedEntry("SendMessageBatchRequestEntry.x.MessageBody") == nil)
+        #expect(StreamingFormReader.streamedEntry("MessageBodyX") == nil)
+    }
+}
