@@ -96,7 +96,8 @@ struct ExtendedClient: Sendable {
             }
             if !stored.isEmpty && entries.filter({ $0.stored != nil }).count != stored.count {
                 throw SQSError(
-                    shape: "BatchEntryIdsNotDistinct", message: "Two or more batch entries in the request have the same Id.")
+                    shape: "BatchEntryIdsNotDistinct",
+                    message: "Two or more batch entries in the request have the same Id.")
             }
             if isBatch && settings.policy.canOffload {
                 let plan = planBatch(entries)

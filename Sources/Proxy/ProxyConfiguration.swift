@@ -59,7 +59,8 @@ public struct ProxyConfiguration: Sendable {
     public init(
         listenHost: String = "127.0.0.1", listenPort: Int = defaultListenPort, region: String,
         sqsEndpoint: UpstreamEndpoint? = nil, s3Endpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
-        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, maxRequestBodySize: Int = defaultMaxRequestBodySize,
+        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60,
+        maxRequestBodySize: Int = defaultMaxRequestBodySize,
         threshold: Int = defaultThreshold, alwaysThroughS3: Bool = false, legacyAttributeName: Bool = false,
         retainPayloads: Bool = false, s3KeyPrefix: String = "", serverSideEncryption: String? = nil,
         kmsKeyID: String? = nil, cannedACL: String? = nil, ignorePayloadNotFound: Bool = false,

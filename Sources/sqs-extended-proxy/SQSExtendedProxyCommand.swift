@@ -50,7 +50,8 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-request-size"),
-        help: "Largest request body held in memory, in bytes: every request but a send that streams (default 16777216).")
+        help: "Largest request body held in memory, in bytes: every request but a send that streams (default 16777216)."
+    )
     var maxRequestSize: String?
 
     @Option(

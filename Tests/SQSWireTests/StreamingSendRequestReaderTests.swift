@@ -83,7 +83,9 @@ struct StreamingSendRequestReaderTests {
     }
 
     @Test(arguments: cases)
-    func everySplitGivesTheBodiesAndTheSameRequestRebuilt(_ document: String, _ wireProtocol: SQSProtocol, _ target: String?)
+    func everySplitGivesTheBodiesAndTheSameRequestRebuilt(
+        _ document: String, _ wireProtocol: SQSProtocol, _ target: String?
+    )
         throws
     {
         let bytes = Array(document.utf8)
@@ -98,7 +100,8 @@ struct StreamingSendRequestReaderTests {
         for cut in 0...bytes.count {
             let outcome = try read(bytes, wireProtocol: wireProtocol, cuts: [cut])
             #expect(outcome.bodies == expectedBodies)
-            let rebuilt = try decoded(outcome.reader.rebuilt(bodies: outcome.bodies), wireProtocol: wireProtocol, target: target)
+            let rebuilt = try decoded(
+                outcome.reader.rebuilt(bodies: outcome.bodies), wireProtocol: wireProtocol, target: target)
             #expect(rebuilt.tree == original.tree)
             #expect(outcome.reader.queueURL == original.tree?["QueueUrl"]?.stringValue)
         }
