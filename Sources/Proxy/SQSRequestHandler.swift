@@ -32,7 +32,7 @@ public struct SQSRequestHandler: Sendable {
     /// payload of the largest size, anything else is held in memory.
     func requestBodyLimit(_ head: HTTPRequestHead) -> Int {
         guard let extendedClient, extendedClient.streamsSend(head) else { return maxHeldRequestSize }
-        return max(extendedClient.streamedRequestLimit, maxHeldRequestSize)
+        return extendedClient.streamedRequestLimit
     }
 
     /// Answers one client request whose body is read as needed. Throws only when the connection

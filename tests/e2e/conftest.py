@@ -215,6 +215,12 @@ def make_client(endpoint, **config):
     )
 
 
+def patient_client(endpoint, **config):
+    """A client for large bodies: while it sends, urllib3 applies the connect timeout to each write,
+    and the proxy, reading only as fast as S3 takes the parts, may hold a write for seconds."""
+    return make_client(endpoint, **{"connect_timeout": 60, "read_timeout": 300, **config})
+
+
 @pytest.fixture
 def sqs(proxy):
     return make_client(proxy.endpoint)

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import BUCKET, make_client
+from conftest import BUCKET, patient_client
 from s3_faults import S3FaultRelay
 from test_extended import md5_of_body, objects, payload
 
@@ -27,7 +27,7 @@ def proxy_through(start_proxy, s3_relay):
 
 
 def test_large_payload_goes_up_in_parts(start_proxy, s3_relay, s3, queue):
-    client = make_client(proxy_through(start_proxy, s3_relay).endpoint)
+    client = patient_client(proxy_through(start_proxy, s3_relay).endpoint)
     body = payload(2 * PART + 12345, "multi")
     before = set(objects(s3))
     sent = client.send_message(QueueUrl=queue, MessageBody=body)
@@ -46,7 +46,7 @@ def test_large_payload_goes_up_in_parts(start_proxy, s3_relay, s3, queue):
 
 def test_failure_half_way_aborts_the_upload_and_sends_nothing(start_proxy, s3_relay, s3, relay, direct_sqs, queue):
     s3_relay.fail_part_number = 2
-    client = make_client(proxy_through(start_proxy, s3_relay).endpoint, retries={"max_attempts": 1, "mode": "standard"})
+    client = patient_client(proxy_through(start_proxy, s3_relay).endpoint, retries={"max_attempts": 1, "mode": "standard"})
     before_objects, before_records = set(objects(s3)), len(relay.records)
     with pytest.raises(ClientError) as raised:
         client.send_message(QueueUrl=queue, MessageBody=payload(3 * PART, "fail"))
@@ -66,20 +66,24 @@ def test_garbage_does_not_hurt_the_extended_proxy(extended_proxy, esqs):
     assert extended_proxy.alive(), extended_proxy.stderr()
 
 
-def test_client_disconnect_mid_upload_leaves_nothing(start_proxy, s3_relay, s3, relay, queue):
+@pytest.mark.parametrize("wire", ["json", "query"])
+def test_client_disconnect_mid_upload_leaves_nothing(start_proxy, s3_relay, s3, relay, queue, wire):
     import socket
     import time
-    from urllib.parse import urlsplit
+    from urllib.parse import quote, urlsplit
 
     proxy = proxy_through(start_proxy, s3_relay)
     endpoint = urlsplit(proxy.endpoint)
     before_objects, before_records = set(objects(s3)), len(relay.records)
-    head = (
-        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
-        "X-Amz-Target: AmazonSQS.SendMessage\r\nContent-Length: 40000000\r\n\r\n"
-    )
+    if wire == "json":
+        headers = "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS.SendMessage\r\n"
+        start = f'{{"QueueUrl":"{queue}","MessageBody":"'
+    else:
+        headers = "Content-Type: application/x-www-form-urlencoded\r\n"
+        start = f"Action=SendMessage&QueueUrl={quote(queue, safe='')}&MessageBody="
+    head = f"POST / HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: 40000000\r\n\r\n"
     with socket.create_connection((endpoint.hostname, endpoint.port), timeout=10) as s:
-        s.sendall(head.encode() + f'{{"QueueUrl":"{queue}","MessageBody":"'.encode())
+        s.sendall(head.encode() + start.encode())
         chunk = b"x" * (1 << 20)
         for _ in range(3 * PART // len(chunk)):
             s.sendall(chunk)
@@ -102,7 +106,7 @@ def test_large_payloads_stream_into_the_receive_response(start_proxy, s3_relay, 
     from urllib.parse import urlsplit
 
     proxy = proxy_through(start_proxy, s3_relay)
-    client = make_client(proxy.endpoint)
+    client = patient_client(proxy.endpoint)
     bodies = [payload(PART + 1000, "one"), payload(PART + 2000, "two"), "small one"]
     for body in bodies:
         client.send_message(
