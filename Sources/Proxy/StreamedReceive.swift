@@ -36,15 +36,19 @@ struct StreamedReceive: Sendable {
             rest = rest[start.upperBound...]
             var md5 = Insecure.MD5()
             var escaped: [UInt8] = []
+            let xml = wireProtocol == .query
             for try await chunk in payload.body {
-                escaped.removeAll(keepingCapacity: true)
-                chunk.withUnsafeReadableBytes { bytes in
+                // A chunk with nothing to escape (the usual case) is passed on as it is.
+                let needsEscaping = chunk.withUnsafeReadableBytes { bytes in
                     md5.update(bufferPointer: bytes)
-                    switch wireProtocol {
-                    case .json: TextEscaping.json(bytes, into: &escaped)
-                    case .query: TextEscaping.xml(bytes, into: &escaped)
-                    }
+                    return TextEscaping.firstNeedingEscape(bytes, xml: xml) != nil
                 }
+                guard needsEscaping else {
+                    try await writer.write(chunk)
+                    continue
+                }
+                escaped.removeAll(keepingCapacity: true)
+                chunk.withUnsafeReadableBytes { bytes in TextEscaping.escape(bytes, xml: xml, into: &escaped) }
                 try await writer.write(ByteBuffer(bytes: escaped))
             }
             digests.append((Array(payload.digestToken.utf8), Array(MessageDigest.hex(md5.finalize()).utf8)))

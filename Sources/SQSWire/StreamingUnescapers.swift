@@ -32,13 +32,9 @@ public struct JSONStringUnescaper: Sendable {
         while index < count {
             switch state {
             case .plain:
-                // Fast path: copy the run of ordinary bytes in one go.
-                var end = index
-                while end < count {
-                    let byte = input[end]
-                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-                    end += 1
-                }
+                // Fast path: copy the run of ordinary bytes in one go (they are exactly the bytes
+                // a JSON string holds unescaped).
+                let end = TextEscaping.firstNeedingEscape(input, from: index, xml: false) ?? count
                 if end > index {
                     let run = UnsafeRawBufferPointer(rebasing: input[index..<end])
                     try utf8.validate(run)
@@ -157,6 +153,22 @@ public struct FormValueDecoder: Sendable {
     {
         var index = 0
         while index < input.count {
+            if pendingHexDigits == 0 {
+                // Fast path: copy the run of bytes that need no decoding in one go.
+                var end = index
+                while end < input.count {
+                    let byte = input[end]
+                    if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "%") || byte == UInt8(ascii: "+") { break }
+                    end += 1
+                }
+                if end > index {
+                    let run = UnsafeRawBufferPointer(rebasing: input[index..<end])
+                    try utf8.validate(run)
+                    output.append(contentsOf: run)
+                    index = end
+                    continue
+                }
+            }
             let byte = input[index]
             index += 1
             if pendingHexDigits > 0 {
@@ -205,6 +217,21 @@ struct UTF8Validator: Sendable {
     private var upperBound: UInt8 = 0xBF
 
     private static let invalid = SQSError.malformedRequest("The message body is not valid UTF-8.")
+
+    /// Validates a run, skipping ASCII eight bytes at a time.
+    mutating func validate(_ bytes: UnsafeRawBufferPointer) throws(SQSError) {
+        var index = 0
+        while index < bytes.count {
+            if remaining == 0 && bytes.count - index >= 8
+                && bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+            {
+                index += 8
+                continue
+            }
+            try validate(CollectionOfOne(bytes[index]))
+            index += 1
+        }
+    }
 
     mutating func validate(_ bytes: some Sequence<UInt8>) throws(SQSError) {
         for byte in bytes {
