@@ -59,11 +59,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(name: "CMallocTuning"),
         .executableTarget(
             name: "sqs-extended-proxy",
             dependencies: [
                 "Proxy",
                 "AWSSigning",
+                "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

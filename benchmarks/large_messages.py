@@ -263,7 +263,7 @@ def main():
             f"median of {options.repeat} runs; proxy idle RSS {memory.peak_mib():.1f} MiB"
         )
         print(
-            f"{'size':>9} {'path':<16} {'send MB/s':>10} {'receive MB/s':>13} {'send vs multipart':>18} "
+            f"{'size':>9} {'path':<16} {"send MiB/s":>10} {"receive MiB/s":>13} {'send vs multipart':>18} "
             f"{'vs one PUT':>11} {'peak RSS MiB':>13} {'proxy CPU s':>12}"
         )
 

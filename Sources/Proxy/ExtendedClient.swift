@@ -302,8 +302,12 @@ struct ExtendedClient: Sendable {
         case streamed(HTTPClientResponse.Body)
     }
 
-    /// Reads the payloads of offloaded messages concurrently: those larger than one part are only
-    /// opened, to stream into the response; the others are read whole.
+    /// The largest payload read whole on receive; larger ones (or of unknown size) stream, so that
+    /// ten messages in one response hold at most a few MiB.
+    static let heldPayloadLimit = 1024 * 1024
+
+    /// Reads the payloads of offloaded messages concurrently: those over ``heldPayloadLimit`` (or
+    /// without a size attribute) are only opened, to stream into the response; the others are read whole.
     private func fetch(_ messages: [(JSONValue, PayloadPointer)]) async -> [Result<FetchedPayload, ObjectStoreError>] {
         await withTaskGroup(of: (Int, Result<FetchedPayload, ObjectStoreError>).self) { group in
             for (index, (message, pointer)) in messages.enumerated() {
@@ -312,14 +316,15 @@ struct ExtendedClient: Sendable {
                 }.first
                 group.addTask {
                     do throws(ObjectStoreError) {
-                        if let size, size > uploader.partSize {
+                        guard let size, size <= Self.heldPayloadLimit else {
                             return (
                                 index,
                                 .success(.streamed(try await store.open(bucket: pointer.bucket, key: pointer.key)))
                             )
                         }
+                        // An object larger than its size attribute says is read up to a margin.
                         let bytes = try await store.get(
-                            bucket: pointer.bucket, key: pointer.key, maxSize: settings.policy.maxPayloadSize)
+                            bucket: pointer.bucket, key: pointer.key, maxSize: 4 * Self.heldPayloadLimit)
                         return (index, .success(.held(String(buffer: bytes))))
                     } catch {
                         return (index, .failure(error))

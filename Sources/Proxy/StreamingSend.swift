@@ -162,7 +162,9 @@ struct StreamingSendReading {
     mutating func nextBody() async throws -> Int? {
         while let event = try await nextEvent() {
             guard case .bodyStart(let entry) = event else { continue }
-            held.clear()
+            // Pages are only touched as the body arrives: a small body costs little of this.
+            held = ByteBuffer()
+            held.reserveCapacity(partSize + Self.pieceAllowance)
             bodyLength = 0
             bodyEnded = false
             md5 = Insecure.MD5()
@@ -195,13 +197,21 @@ struct StreamingSendReading {
     }
 
     /// The next part of the current body for an upload: `partSize` bytes, or the rest once it ended.
+    /// The bytes read past the part move to a new buffer of the part's size, so that each part in
+    /// flight holds one part's memory.
     mutating func nextPart() async throws -> ByteBuffer? {
         try await readBody(whileHeldAtMost: partSize - 1)
         guard held.readableBytes > 0 else { return nil }
         let part = held.readSlice(length: min(partSize, held.readableBytes))
-        held.discardReadBytes()
+        var next = ByteBuffer()
+        next.reserveCapacity(partSize + Self.pieceAllowance)
+        next.writeBuffer(&held)
+        held = next
         return part
     }
+
+    /// Room for the piece that completes a part.
+    private static let pieceAllowance = 256 * 1024
 
     /// The current body, ended and held whole, as text to put back in the request.
     mutating func takeHeldBody() throws(SQSError) -> String {

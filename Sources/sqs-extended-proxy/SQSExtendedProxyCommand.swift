@@ -1,6 +1,7 @@
 import AWSSigning
 import ArgumentParser
 import AsyncHTTPClient
+import CMallocTuning
 import Foundation
 import Logging
 import NIOCore
@@ -149,6 +150,7 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "sqs-extended-proxy")
+        logger.debug("malloc mmap threshold fixed", metadata: ["bytes": "\(c_malloc_tuning_mmap_threshold)"])
 
         let sharedFiles = try SharedConfigFiles.load(environment: environment)
         let configuration = try resolver.resolve(
