@@ -5,7 +5,7 @@ through the proxy and receives it back, and writes and reads the same bytes stra
 with the same minimal streaming HTTP client (Python's http.client: the body is generated as it is
 sent, so the client holds nothing and costs the same on both paths). The direct path is measured
 twice: one PUT, and a multipart upload with the proxy's part size and parallelism (what S3 clients
-do with large objects, and what the proxy does). Prints MB/s for each, the proxy's send throughput
+do with large objects, and what the proxy does). Prints MiB/s for each, the proxy's send throughput
 as a share of the direct multipart upload's (and of the single PUT's), the proxy's peak resident
 memory (VmHWM, reset before each size) and CPU time, then the same with several messages of the
 largest size in flight at once.
@@ -263,7 +263,7 @@ def main():
             f"median of {options.repeat} runs; proxy idle RSS {memory.peak_mib():.1f} MiB"
         )
         print(
-            f"{'size':>9} {'path':<16} {"send MiB/s":>10} {"receive MiB/s":>13} {'send vs multipart':>18} "
+            f"{'size':>9} {'path':<16} {'send MiB/s':>10} {'receive MiB/s':>13} {'send vs multipart':>18} "
             f"{'vs one PUT':>11} {'peak RSS MiB':>13} {'proxy CPU s':>12}"
         )
 
