@@ -176,7 +176,14 @@ public struct S3ObjectStore: Sendable {
         var status: HTTPResponseStatus
         var headers: HTTPHeaders
         var body: ByteBuffer
-        var error: ObjectStoreError
+        var bucket: String
+        var key: String
+
+        /// The error this response describes, read from its body only when asked (a successful
+        /// GET's body is a payload).
+        var error: ObjectStoreError {
+            ObjectStoreError.from(status: Int(status.code), body: body, bucket: bucket, key: key)
+        }
     }
 
     private func send(
@@ -186,9 +193,8 @@ public struct S3ObjectStore: Sendable {
         let response = try await start(method, bucket: bucket, key: key, query: query, headers: extra, body: body)
         do {
             let responseBody = try await response.body.collect(upTo: max(maxSize, 64 * 1024))
-            let error = ObjectStoreError.from(
-                status: Int(response.status.code), body: responseBody, bucket: bucket, key: key)
-            return Response(status: response.status, headers: response.headers, body: responseBody, error: error)
+            return Response(
+                status: response.status, headers: response.headers, body: responseBody, bucket: bucket, key: key)
         } catch {
             throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")
         }
