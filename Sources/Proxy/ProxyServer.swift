@@ -55,24 +55,26 @@ public struct ProxyServer: Sendable {
                     let keepAlive = head.isKeepAlive
                     let limit = handler.requestBodyLimit(head)
                     let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
-                    let refusal = SQSRequestHandler.errorResponse(
-                        .requestTooLarge(limit: limit),
-                        wireProtocol: SQSRequestDecoder.wireProtocol(
-                            target: head.headers.first(name: "x-amz-target"),
-                            contentType: head.headers.first(name: "content-type")))
+                    func refusal() -> ProxyResponse {
+                        SQSRequestHandler.errorResponse(
+                            .requestTooLarge(limit: limit),
+                            wireProtocol: SQSRequestDecoder.wireProtocol(
+                                target: head.headers.first(name: "x-amz-target"),
+                                contentType: head.headers.first(name: "content-type")))
+                    }
                     if let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init),
                         declaredLength > limit
                     {
                         // Refused before anything is read. A client waiting for 100-continue sends
                         // nothing; any other is still sending, so its body is read and dropped first.
                         guard !expectsContinue else {
-                            try await write(refusal, keepAlive: false, version: head.version, to: outbound)
+                            try await write(refusal(), keepAlive: false, version: head.version, to: outbound)
                             return
                         }
                         let body = RequestBody(parts: parts, limit: declaredLength)
                         try await body.drain()
                         parts = body.parts
-                        try await write(refusal, keepAlive: keepAlive, version: head.version, to: outbound)
+                        try await write(refusal(), keepAlive: keepAlive, version: head.version, to: outbound)
                         if !keepAlive { return }
                         continue
                     }
@@ -91,7 +93,7 @@ public struct ProxyServer: Sendable {
                     parts = body.parts
                     guard let response else {
                         // A body without a declared length went past the limit: it cannot be drained.
-                        try await write(refusal, keepAlive: false, version: head.version, to: outbound)
+                        try await write(refusal(), keepAlive: false, version: head.version, to: outbound)
                         return
                     }
                     try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)

@@ -216,9 +216,7 @@ struct StreamingSendReading {
     /// The current body, ended and held whole, as text to put back in the request.
     mutating func takeHeldBody() throws(SQSError) -> String {
         heldBodiesBytes += held.readableBytes
-        guard heldBodiesBytes + reader.collectedBytes <= maxHeldBytes else {
-            throw .invalidParameterValue("The request holds more than \(maxHeldBytes) bytes besides stored payloads.")
-        }
+        try checkHeldBytes()
         return String(buffer: takeHeldBuffer())
     }
 
@@ -226,6 +224,13 @@ struct StreamingSendReading {
     mutating func takeHeldBuffer() -> ByteBuffer {
         defer { held = ByteBuffer() }
         return held
+    }
+
+    /// Refuses a request that holds more than `maxHeldBytes` besides the bodies stored in S3.
+    private func checkHeldBytes() throws(SQSError) {
+        guard reader.collectedBytes + heldBodiesBytes <= maxHeldBytes else {
+            throw .invalidParameterValue("The request holds more than \(maxHeldBytes) bytes besides stored payloads.")
+        }
     }
 
     private mutating func nextEvent() async throws -> StreamingSendRequestReader.Event? {
@@ -237,10 +242,7 @@ struct StreamingSendReading {
                 try piece.withUnsafeReadableBytes { bytes throws(SQSError) in
                     try reader.read(bytes) { events.append($0) }
                 }
-                guard reader.collectedBytes + heldBodiesBytes <= maxHeldBytes else {
-                    throw SQSError.invalidParameterValue(
-                        "The request holds more than \(maxHeldBytes) bytes besides stored payloads.")
-                }
+                try checkHeldBytes()
             } else {
                 try reader.finish { events.append($0) }
                 requestEnded = true

@@ -36,9 +36,7 @@ public struct JSONStringUnescaper: Sendable {
                 // a JSON string holds unescaped).
                 let end = TextEscaping.firstNeedingEscape(input, from: index, xml: false) ?? count
                 if end > index {
-                    let run = UnsafeRawBufferPointer(rebasing: input[index..<end])
-                    try utf8.validate(run)
-                    output.append(contentsOf: run)
+                    try utf8.append(UnsafeRawBufferPointer(rebasing: input[index..<end]), to: &output)
                     index = end
                     continue
                 }
@@ -162,9 +160,7 @@ public struct FormValueDecoder: Sendable {
                     end += 1
                 }
                 if end > index {
-                    let run = UnsafeRawBufferPointer(rebasing: input[index..<end])
-                    try utf8.validate(run)
-                    output.append(contentsOf: run)
+                    try utf8.append(UnsafeRawBufferPointer(rebasing: input[index..<end]), to: &output)
                     index = end
                     continue
                 }
@@ -217,6 +213,12 @@ struct UTF8Validator: Sendable {
     private var upperBound: UInt8 = 0xBF
 
     private static let invalid = SQSError.malformedRequest("The message body is not valid UTF-8.")
+
+    /// Validates a run of bytes that need no decoding and appends it to `output`.
+    mutating func append(_ run: UnsafeRawBufferPointer, to output: inout [UInt8]) throws(SQSError) {
+        try validate(run)
+        output.append(contentsOf: run)
+    }
 
     /// Validates a run, skipping ASCII eight bytes at a time.
     mutating func validate(_ bytes: UnsafeRawBufferPointer) throws(SQSError) {
