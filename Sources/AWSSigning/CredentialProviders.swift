@@ -1,20 +1,32 @@
 import Foundation
 
-/// A source of AWS credentials.
+/// A source of AWS credentials for signing.
 public protocol CredentialProvider: Sendable {
+    /// Where the credentials come from, for logs (never a secret).
+    var name: String { get }
+    /// Whether usable credentials are at hand now.
+    var isReady: Bool { get }
     /// Credentials valid for signing now.
     func credentials() async throws -> AWSCredentials
+    /// Keeps the credentials fresh until cancelled (returns at once when there is nothing to refresh).
+    func run() async
 }
 
 /// Credentials fixed at start-up.
 public struct StaticCredentialProvider: CredentialProvider {
     public let value: AWSCredentials
+    public let name: String
 
-    public init(_ value: AWSCredentials) {
+    public init(_ value: AWSCredentials, name: String = "static credentials") {
         self.value = value
+        self.name = name
     }
 
+    public var isReady: Bool { true }
+
     public func credentials() async throws -> AWSCredentials { value }
+
+    public func run() async {}
 }
 
 /// Why credentials could not be resolved.
@@ -23,6 +35,9 @@ public struct CredentialError: Error, CustomStringConvertible, Sendable {
         case notFound
         case incomplete
         case unreadable
+        case invalidSetting
+        case fetchFailed
+        case invalidResponse
     }
 
     private let code: Code
@@ -39,6 +54,18 @@ public struct CredentialError: Error, CustomStringConvertible, Sendable {
     /// A file could not be read.
     public static func unreadable(_ detail: String) -> CredentialError {
         CredentialError(code: .unreadable, description: detail)
+    }
+    /// A setting of a source is wrong (a URL, a profile that refers to itself).
+    public static func invalidSetting(_ detail: String) -> CredentialError {
+        CredentialError(code: .invalidSetting, description: detail)
+    }
+    /// A credentials endpoint did not answer, or refused.
+    public static func fetchFailed(_ detail: String) -> CredentialError {
+        CredentialError(code: .fetchFailed, description: detail)
+    }
+    /// A credentials endpoint answered something that is not credentials.
+    public static func invalidResponse(_ detail: String) -> CredentialError {
+        CredentialError(code: .invalidResponse, description: detail)
     }
 }
 
@@ -126,24 +153,14 @@ public struct SharedConfigFiles: Sendable {
         return nil
     }
 
+    /// Every setting of `profile`, the credentials file's over the config file's; nil if neither has it.
+    public func settings(profile: String) -> [String: String]? {
+        guard credentials[profile] != nil || config[profile] != nil else { return nil }
+        return (config[profile] ?? [:]).merging(credentials[profile] ?? [:]) { $1 }
+    }
+
     /// The `region` of `profile` in the config file.
     public func region(profile: String) -> String? {
         config[profile]?["region"]
-    }
-}
-
-/// The part of the SDKs' default chain this proxy supports so far: the environment, then the
-/// shared files with `AWS_PROFILE` (default `default`).
-public enum DefaultCredentialChain {
-    /// Resolves credentials once, or explains where it looked.
-    public static func resolve(environment: [String: String]) throws(CredentialError) -> AWSCredentials {
-        if let credentials = try EnvironmentCredentials.resolve(environment) { return credentials }
-        let profile = environment["AWS_PROFILE"] ?? "default"
-        if let credentials = try SharedConfigFiles.load(environment: environment).credentials(profile: profile) {
-            return credentials
-        }
-        throw .notFound(
-            "No AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile '\(profile)' keys in the shared credentials or config file."
-        )
     }
 }

@@ -1,11 +1,15 @@
 import AWSSigning
 import AsyncHTTPClient
+import Metrics
 import NIOCore
 import NIOHTTP1
+import UpstreamRetry
 
 /// Payload objects in S3: PUT, GET and DELETE over the shared HTTP client, signed with SigV4.
 /// `http://` endpoints (local backends) and bucket names that are not DNS labels are addressed
-/// path-style, AWS endpoints virtual-hosted style.
+/// path-style, AWS endpoints virtual-hosted style. Payload bodies (PUT, UploadPart) are signed as
+/// `UNSIGNED-PAYLOAD`, as over HTTPS every request is: hashing them cost about 15% of a large
+/// send's CPU. Other bodies (a multipart completion) are hashed into the signature over HTTP.
 public struct S3ObjectStore: Sendable {
     /// Options the extended clients apply when they store a payload.
     public struct PutOptions: Sendable, Hashable {
@@ -28,23 +32,26 @@ public struct S3ObjectStore: Sendable {
     let signer: SigV4Signer
     let credentials: any CredentialProvider
     let timeout: TimeAmount
+    let retrier: UpstreamRetrier
 
     public init(
         client: HTTPClient, endpoint: UpstreamEndpoint, region: String, credentials: any CredentialProvider,
-        timeout: TimeAmount
+        timeout: TimeAmount, retrier: UpstreamRetrier = UpstreamRetrier()
     ) {
         self.client = client
         self.endpoint = endpoint
         self.signer = SigV4Signer(region: region, service: "s3", pathStyle: .s3)
         self.credentials = credentials
         self.timeout = timeout
+        self.retrier = retrier
     }
 
     /// Stores `body` under `bucket`/`key`.
     public func put(bucket: String, key: String, body: ByteBuffer, options: PutOptions = PutOptions())
         async throws(ObjectStoreError)
     {
-        let response = try await send(.PUT, bucket: bucket, key: key, headers: putHeaders(options), body: body)
+        let response = try await send(
+            .PUT, bucket: bucket, key: key, headers: putHeaders(options), body: body, signsPayload: false)
         guard response.status == .ok else { throw response.error }
     }
 
@@ -119,7 +126,7 @@ public struct S3ObjectStore: Sendable {
     {
         let response = try await send(
             .PUT, bucket: bucket, key: key, query: "partNumber=\(number)&uploadId=\(Self.queryEncode(uploadID))",
-            body: body)
+            body: body, signsPayload: false)
         guard response.status == .ok, let etag = response.headers.first(name: "etag") else { throw response.error }
         return etag
     }
@@ -188,9 +195,10 @@ public struct S3ObjectStore: Sendable {
 
     private func send(
         _ method: HTTPMethod, bucket: String, key: String, query: String = "", headers extra: [(String, String)] = [],
-        body: ByteBuffer? = nil, maxSize: Int = 1024 * 1024
+        body: ByteBuffer? = nil, signsPayload: Bool = true, maxSize: Int = 1024 * 1024
     ) async throws(ObjectStoreError) -> Response {
-        let response = try await start(method, bucket: bucket, key: key, query: query, headers: extra, body: body)
+        let response = try await start(
+            method, bucket: bucket, key: key, query: query, headers: extra, body: body, signsPayload: signsPayload)
         do {
             let responseBody = try await response.body.collect(upTo: max(maxSize, 64 * 1024))
             return Response(
@@ -200,37 +208,75 @@ public struct S3ObjectStore: Sendable {
         }
     }
 
-    /// Signs and sends a request; returns the response with its body still to be read.
+    /// Signs and sends a request (with its body's SHA-256 when `signsPayload` and over HTTP);
+    /// returns the response with its body still to be read. Connections that cannot be made, 429
+    /// and 5xx answers are tried again (every call here may be repeated: keys are unique); an
+    /// answer that stays 5xx is thrown as its error.
     private func start(
         _ method: HTTPMethod, bucket: String, key: String, query: String = "", headers extra: [(String, String)] = [],
-        body: ByteBuffer? = nil
+        body: ByteBuffer? = nil, signsPayload: Bool = true
     ) async throws(ObjectStoreError) -> HTTPClientResponse {
         let credentials: AWSCredentials
         do {
             credentials = try await self.credentials.credentials()
         } catch {
-            throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "no usable AWS credentials")
+            throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "no usable AWS credentials: \(error)")
         }
         let (host, path) = address(bucket: bucket, key: key)
         let payloadHash =
-            endpoint.scheme == "https"
+            endpoint.scheme == "https" || !signsPayload
             ? "UNSIGNED-PAYLOAD"
             : body.map { buffer in buffer.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) } }
                 ?? SigV4Signer.emptyPayloadHash
-        var toSign: [(name: String, value: String)] = [("host", host), ("x-amz-content-sha256", payloadHash)]
-        toSign.append(contentsOf: extra.map { (name: $0.0, value: $0.1) })
-        let signature = signer.sign(
-            method: method.rawValue, path: path, query: query, headers: toSign, payloadHash: payloadHash,
-            credentials: credentials, date: .now())
-        var request = HTTPClientRequest(url: endpoint.scheme + "://" + host + path + (query.isEmpty ? "" : "?" + query))
-        request.method = method
-        for header in toSign { request.headers.add(name: header.name, value: header.value) }
-        for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
-        if let body { request.body = .bytes(body) }
-        do {
-            return try await client.execute(request, deadline: .now() + timeout)
-        } catch {
-            throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")
+        let operation = Self.operation(method, query: query)
+        let outcome = await retrier.run(service: "s3", repeatable: true) {
+            () -> (result: Result<HTTPClientResponse, ObjectStoreError>, failure: UpstreamFailure?) in
+            var toSign: [(name: String, value: String)] = [("host", host), ("x-amz-content-sha256", payloadHash)]
+            toSign.append(contentsOf: extra.map { (name: $0.0, value: $0.1) })
+            let signature = signer.sign(
+                method: method.rawValue, path: path, query: query, headers: toSign, payloadHash: payloadHash,
+                credentials: credentials, date: .now())
+            var request = HTTPClientRequest(
+                url: endpoint.scheme + "://" + host + path + (query.isEmpty ? "" : "?" + query))
+            request.method = method
+            for header in toSign { request.headers.add(name: header.name, value: header.value) }
+            for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+            if let body { request.body = .bytes(body) }
+            let started = ContinuousClock.now
+            defer {
+                Timer(
+                    label: "sqs_proxy_upstream_duration_seconds",
+                    dimensions: [("service", "s3"), ("operation", operation)]
+                ).record(duration: ContinuousClock.now - started)
+            }
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(request, deadline: .now() + timeout)
+            } catch {
+                return (
+                    .failure(ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")),
+                    UpstreamFailure.of(error)
+                )
+            }
+            guard response.status.code == 429 || response.status.code >= 500 else { return (.success(response), nil) }
+            let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+            return (
+                .failure(
+                    ObjectStoreError.from(status: Int(response.status.code), body: errorBody, bucket: bucket, key: key)),
+                UpstreamFailure.of(status: response.status.code, body: errorBody)
+            )
+        }
+        return try outcome.get()
+    }
+
+    /// The S3 operation a request is, for the upstream latency histogram.
+    static func operation(_ method: HTTPMethod, query: String) -> String {
+        switch method {
+        case .PUT: return query.contains("partNumber=") ? "UploadPart" : "PutObject"
+        case .GET: return "GetObject"
+        case .DELETE: return query.contains("uploadId=") ? "AbortMultipartUpload" : "DeleteObject"
+        case .POST: return query.hasPrefix("uploads") ? "CreateMultipartUpload" : "CompleteMultipartUpload"
+        default: return method.rawValue
         }
     }
 }

@@ -25,8 +25,10 @@ public struct ConfigurationResolver: Sendable {
 
     /// The names of every setting, as the file and the command line spell them.
     public static let settingNames = [
-        "listen", "region", "sqs-endpoint", "s3-endpoint", "bucket", "upstream-connect-timeout",
-        "upstream-read-timeout", "max-request-size", "log-level", "threshold", "always-through-s3",
+        "listen", "admin-listen", "region", "sqs-endpoint", "s3-endpoint", "sts-endpoint", "bucket",
+        "upstream-connect-timeout", "upstream-read-timeout", "upstream-idle-timeout", "upstream-max-attempts",
+        "ca-bundle", "shutdown-grace-period", "max-request-size", "log-level", "log-format", "threshold",
+        "always-through-s3",
         "legacy-attribute-name", "retain-payloads", "s3-key-prefix", "sse", "sse-kms-key-id", "s3-acl",
         "ignore-payload-not-found", "max-payload-size", "part-size", "parts-in-flight",
     ]
@@ -67,18 +69,39 @@ public struct ConfigurationResolver: Sendable {
         }
         var configuration = ProxyConfiguration(region: region)
         if let listen = value("listen") {
-            (configuration.listenHost, configuration.listenPort) = try Self.hostAndPort(listen)
+            (configuration.listenHost, configuration.listenPort) = try Self.hostAndPort(listen, setting: "listen")
+        }
+        if let listen = value("admin-listen") {
+            (configuration.adminHost, configuration.adminPort) = try Self.hostAndPort(listen, setting: "admin-listen")
         }
         if let url = value("sqs-endpoint") {
             configuration.sqsEndpoint = try Self.endpoint(url, setting: "sqs-endpoint")
         }
         if let url = value("s3-endpoint") { configuration.s3Endpoint = try Self.endpoint(url, setting: "s3-endpoint") }
+        if let url = value("sts-endpoint") ?? environment["AWS_ENDPOINT_URL_STS"] {
+            configuration.stsEndpoint = try Self.endpoint(url, setting: "sts-endpoint")
+        }
         if let bucket = value("bucket"), !bucket.isEmpty { configuration.bucket = bucket }
         if let text = value("upstream-connect-timeout") {
             configuration.upstreamConnectTimeout = try Self.seconds(text, setting: "upstream-connect-timeout")
         }
         if let text = value("upstream-read-timeout") {
             configuration.upstreamReadTimeout = try Self.seconds(text, setting: "upstream-read-timeout")
+        }
+        if let text = value("upstream-idle-timeout") {
+            configuration.upstreamIdleTimeout = try Self.seconds(text, setting: "upstream-idle-timeout")
+        }
+        if let text = value("upstream-max-attempts") {
+            guard let attempts = Int(text), (1...10).contains(attempts) else {
+                throw ConfigurationError("upstream-max-attempts must be a whole number from 1 to 10: \(text)")
+            }
+            configuration.upstreamMaxAttempts = attempts
+        }
+        if let path = value("ca-bundle") ?? environment["AWS_CA_BUNDLE"], !path.isEmpty {
+            configuration.caBundle = path
+        }
+        if let text = value("shutdown-grace-period") {
+            configuration.shutdownGracePeriod = try Self.seconds(text, setting: "shutdown-grace-period")
         }
         try resolveExtended(&configuration)
         if let text = value("max-request-size") {
@@ -160,11 +183,11 @@ public struct ConfigurationResolver: Sendable {
     }
 
     /// Parses `HOST:PORT`, `[V6]:PORT` or `:PORT` (loopback).
-    public static func hostAndPort(_ text: String) throws(ConfigurationError) -> (String, Int) {
+    public static func hostAndPort(_ text: String, setting: String) throws(ConfigurationError) -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw ConfigurationError("listen must be HOST:PORT: \(text)")
+            throw ConfigurationError("\(setting) must be HOST:PORT: \(text)")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -104,7 +104,7 @@ struct ExtendedClient: Sendable {
                 for index in entries.indices { entries[index].offload = plan[index] || entries[index].stored != nil }
             }
             guard let bucket = settings.bucket, entries.contains(where: \.offload) else {
-                return try await upstream.forward(client, body: client.body)
+                return try await upstream.forward(client, body: client.body, action: request.action)
             }
             for index in entries.indices where entries[index].offload && entries[index].key == nil {
                 entries[index].key = settings.keys.next()
@@ -202,6 +202,7 @@ struct ExtendedClient: Sendable {
                         } else {
                             try await store.put(bucket: bucket, key: key, body: body, options: settings.putOptions)
                         }
+                        ProxyMetrics.payloadOffloaded(bytes: body.readableBytes)
                         return (key, nil)
                     } catch {
                         return (key, error)
@@ -235,7 +236,7 @@ struct ExtendedClient: Sendable {
         let (rewritten, filter) = MessageRewriting.receiveRequest(tree)
         let response =
             rewritten == tree
-            ? try await upstream.forward(client, body: client.body)
+            ? try await upstream.forward(client, body: client.body, action: request.action)
             : try await forward(request, tree: rewritten, client: client)
         guard response.status == .ok,
             var result = response.body.withUnsafeReadableBytes({
@@ -259,6 +260,7 @@ struct ExtendedClient: Sendable {
             case .success(.held(let body)):
                 messages[index] = try MessageRewriting.restore(
                     messages[index], payload: body, pointer: pointer, filter: filter)
+                ProxyMetrics.payloadRestored(bytes: body.utf8.count)
             case .success(.streamed(let body)):
                 let stream = StreamedPayload(body: body)
                 messages[index] = try MessageRewriting.restore(
@@ -349,7 +351,9 @@ struct ExtendedClient: Sendable {
         -> ProxyResponse
     {
         let (rewritten, marked) = Self.restoringHandles(tree, batch: request.action == .deleteMessageBatch)
-        guard !marked.isEmpty else { return try await upstream.forward(client, body: client.body) }
+        guard !marked.isEmpty else {
+            return try await upstream.forward(client, body: client.body, action: request.action)
+        }
         let response = try await forward(request, tree: rewritten, client: client)
         guard response.status == .ok, !settings.retainPayloads else { return response }
         if request.action == .deleteMessage {
@@ -371,7 +375,9 @@ struct ExtendedClient: Sendable {
     {
         let (rewritten, marked) = Self.restoringHandles(
             tree, batch: request.action == .changeMessageVisibilityBatch)
-        guard !marked.isEmpty else { return try await upstream.forward(client, body: client.body) }
+        guard !marked.isEmpty else {
+            return try await upstream.forward(client, body: client.body, action: request.action)
+        }
         return try await forward(request, tree: rewritten, client: client)
     }
 
@@ -408,6 +414,7 @@ struct ExtendedClient: Sendable {
                 group.addTask {
                     do {
                         try await store.delete(bucket: object.0, key: object.1)
+                        ProxyMetrics.payloadsDeleted(1)
                     } catch {
                         logger.warning("payload not deleted", metadata: ["error": "\(error)"])
                     }
@@ -422,7 +429,8 @@ struct ExtendedClient: Sendable {
     {
         switch request.input {
         case .json:
-            return try await upstream.forward(client, body: ByteBuffer(bytes: tree.serialized()))
+            return try await upstream.forward(
+                client, body: ByteBuffer(bytes: tree.serialized()), action: request.action)
         case .query(let original):
             let parameters = RequestSchema.forAction(request.action)!.parameters(
                 from: tree, action: request.action, original: original)
@@ -431,7 +439,8 @@ struct ExtendedClient: Sendable {
             head.uri = client.path
             head.headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
             return try await upstream.forward(
-                ClientRequest(head: head, body: client.body), body: ByteBuffer(bytes: parameters.encoded()))
+                ClientRequest(head: head, body: client.body), body: ByteBuffer(bytes: parameters.encoded()),
+                action: request.action)
         }
     }
 

@@ -7,18 +7,32 @@ public struct ProxyConfiguration: Sendable {
     public var listenHost: String
     /// The port the SQS listener binds (0 picks a free one).
     public var listenPort: Int
+    /// The address the admin listener (`/healthz`, `/readyz`, `/metrics`) binds.
+    public var adminHost: String
+    /// The port the admin listener binds (0 picks a free one).
+    public var adminPort: Int
     /// The AWS region requests are signed for.
     public var region: String
     /// The SQS endpoint requests are forwarded to.
     public var sqsEndpoint: UpstreamEndpoint
     /// The S3 endpoint payloads are stored at.
     public var s3Endpoint: UpstreamEndpoint
+    /// The STS endpoint of web identity and assumed-role credentials.
+    public var stsEndpoint: UpstreamEndpoint
     /// The bucket payloads are stored in (used by the extended-client behaviour).
     public var bucket: String?
     /// How long to wait for an upstream connection, in seconds.
     public var upstreamConnectTimeout: Double
     /// How long to wait for an upstream response, in seconds; must be well above 20 for long polls.
     public var upstreamReadTimeout: Double
+    /// How long an unused upstream connection stays in the pool, in seconds.
+    public var upstreamIdleTimeout: Double
+    /// Attempts of an upstream call in all (1: no retries).
+    public var upstreamMaxAttempts: Int
+    /// A PEM file of certificate authorities to trust upstream instead of the system's.
+    public var caBundle: String?
+    /// How long requests in progress may take to finish after SIGTERM, in seconds.
+    public var shutdownGracePeriod: Double
     /// The largest request body held in memory, in bytes: every request but a send whose bodies
     /// stream (those may carry `maxPayloadSize` bytes plus 1 MiB).
     public var maxRequestBodySize: Int
@@ -49,6 +63,8 @@ public struct ProxyConfiguration: Sendable {
 
     /// The default SQS listener port.
     public static let defaultListenPort = 9324
+    /// The default admin listener port.
+    public static let defaultAdminPort = 9325
     /// The default threshold, the libraries' 256 KiB.
     public static let defaultThreshold = 262_144
     /// The default largest body: the libraries' 2 GiB.
@@ -57,9 +73,11 @@ public struct ProxyConfiguration: Sendable {
     public static let defaultMaxRequestBodySize = 16 * 1024 * 1024
 
     public init(
-        listenHost: String = "127.0.0.1", listenPort: Int = defaultListenPort, region: String,
-        sqsEndpoint: UpstreamEndpoint? = nil, s3Endpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
-        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60,
+        listenHost: String = "127.0.0.1", listenPort: Int = defaultListenPort, adminHost: String = "127.0.0.1",
+        adminPort: Int = defaultAdminPort, region: String, sqsEndpoint: UpstreamEndpoint? = nil,
+        s3Endpoint: UpstreamEndpoint? = nil, stsEndpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
+        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, upstreamIdleTimeout: Double = 30,
+        upstreamMaxAttempts: Int = 3, caBundle: String? = nil, shutdownGracePeriod: Double = 25,
         maxRequestBodySize: Int = defaultMaxRequestBodySize,
         threshold: Int = defaultThreshold, alwaysThroughS3: Bool = false, legacyAttributeName: Bool = false,
         retainPayloads: Bool = false, s3KeyPrefix: String = "", serverSideEncryption: String? = nil,
@@ -68,12 +86,19 @@ public struct ProxyConfiguration: Sendable {
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
+        self.adminHost = adminHost
+        self.adminPort = adminPort
         self.region = region
         self.sqsEndpoint = sqsEndpoint ?? .aws(service: "sqs", region: region)
         self.s3Endpoint = s3Endpoint ?? .aws(service: "s3", region: region)
+        self.stsEndpoint = stsEndpoint ?? .aws(service: "sts", region: region)
         self.bucket = bucket
         self.upstreamConnectTimeout = upstreamConnectTimeout
         self.upstreamReadTimeout = upstreamReadTimeout
+        self.upstreamIdleTimeout = upstreamIdleTimeout
+        self.upstreamMaxAttempts = upstreamMaxAttempts
+        self.caBundle = caBundle
+        self.shutdownGracePeriod = shutdownGracePeriod
         self.maxRequestBodySize = maxRequestBodySize
         self.threshold = threshold
         self.alwaysThroughS3 = alwaysThroughS3

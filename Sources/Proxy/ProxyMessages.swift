@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SQSWire
 
 /// An HTTP request as the proxy received it from a client.
 public struct ClientRequest: Sendable {
@@ -32,6 +33,10 @@ public struct ProxyResponse: Sendable {
     /// A writer that throws leaves the response unfinished and the connection is closed, so that the
     /// client sees a failure rather than a short body.
     public var streamedBody: (@Sendable (ResponseBodyWriter) async throws -> Void)?
+    /// The action answered, for the request log and metrics (nil when the request named none).
+    var action: SQSAction?
+    /// The queue addressed, for the request log.
+    var queueURL: String?
 
     public init(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
         self.status = status

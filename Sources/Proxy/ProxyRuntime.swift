@@ -3,49 +3,146 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ObjectStore
+import ServiceLifecycle
+import Synchronization
+import UpstreamRetry
 
-/// Wires the proxy together: one event loop group, one pooled upstream client, the listener.
+/// Wires the proxy together: one event loop group, one pooled upstream client for SQS, S3 and STS,
+/// the credentials, the SQS and admin listeners, and their lifecycle.
 public enum ProxyRuntime {
-    /// Runs the proxy until the task is cancelled; `onBound` learns the listener's address.
-    public static func run(
-        configuration: ProxyConfiguration, credentials: any CredentialProvider, logger: Logger,
-        onBound: @Sendable (SocketAddress) -> Void = { _ in }
-    ) async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
+    /// The buckets of the latency histograms, for the metrics factory.
+    public static var latencyBuckets: [Duration] { ProxyMetrics.latencyBuckets }
+
+    /// The pooled upstream client: connect, read and idle timeouts from the configuration, TLS with
+    /// the system's trust store (or `caBundle`), no redirects, no decompression.
+    public static func makeClient(_ configuration: ProxyConfiguration) throws -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.timeout = .init(
             connect: .milliseconds(Int64(configuration.upstreamConnectTimeout * 1000)),
             read: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
         clientConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(55), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+            idleTimeout: .milliseconds(Int64(configuration.upstreamIdleTimeout * 1000)),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.decompression = .disabled
-        let client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: clientConfiguration)
+        if let caBundle = configuration.caBundle {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caBundle)
+            clientConfiguration.tlsConfiguration = tls
+        }
+        return HTTPClient(
+            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
+    }
+
+    /// Runs the proxy until SIGTERM or SIGINT, then shuts down gracefully: the SQS listener stops
+    /// accepting, `/readyz` turns 503, requests in progress finish within the grace period, then
+    /// the admin listener and the credential refresher stop.
+    /// - Parameters:
+    ///   - client: the upstream client from ``makeClient(_:)``; shut down by the caller.
+    ///   - metrics: the Prometheus text of every metric, for `/metrics`.
+    ///   - onBound: learns the SQS listener's address; `onAdminBound` the admin listener's.
+    public static func run(
+        configuration: ProxyConfiguration, client: HTTPClient, credentials: any CredentialProvider, logger: Logger,
+        metrics: @escaping @Sendable () -> [UInt8],
+        onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+        onAdminBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let retrier = UpstreamRetrier(policy: RetryPolicy(maxAttempts: configuration.upstreamMaxAttempts))
+        let readTimeout = TimeAmount.milliseconds(Int64(configuration.upstreamReadTimeout * 1000))
         let upstream = SQSUpstream(
             client: client, endpoint: configuration.sqsEndpoint, region: configuration.region,
-            credentials: credentials,
-            readTimeout: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+            credentials: credentials, readTimeout: readTimeout, retrier: retrier)
         let store = S3ObjectStore(
             client: client, endpoint: configuration.s3Endpoint, region: configuration.region, credentials: credentials,
-            timeout: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+            timeout: readTimeout, retrier: retrier)
         let uploader = MultipartUploader(
             store: store, partSize: configuration.partSize, partsInFlight: configuration.partsInFlight)
         let extendedClient = ExtendedClient(
             settings: try ExtendedClient.Settings(configuration), store: store, uploader: uploader, upstream: upstream,
             queues: QueueAttributeCache(), logger: logger)
+        let draining = DrainingFlag()
         let server = ProxyServer(
             configuration: configuration,
             handler: SQSRequestHandler(
                 upstream: upstream, extendedClient: extendedClient,
                 maxHeldRequestSize: configuration.maxRequestBodySize, logger: logger),
-            group: group, logger: logger)
+            group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
+        let reachability = UpstreamReachability(client: client, endpoint: configuration.sqsEndpoint)
+        let admin = AdminServer(
+            host: configuration.adminHost, port: configuration.adminPort, group: group, logger: logger,
+            readiness: {
+                if draining.isSet { return .init(ready: false, detail: "shutting down") }
+                let credentialsReady = credentials.isReady
+                let reachable = await reachability.check()
+                return AdminServer.Readiness(
+                    ready: credentialsReady && reachable,
+                    detail: "credentials (\(credentials.name)): \(credentialsReady ? "ready" : "not ready")\n"
+                        + "upstream SQS \(configuration.sqsEndpoint): \(reachable ? "reachable" : "unreachable")")
+            },
+            metrics: metrics, onBound: onAdminBound)
+        // Shut down in reverse order: the SQS listener first, the refresher (which in-flight
+        // requests may still need) last.
+        var serviceConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: CredentialRefresher(provider: credentials), serviceName: "credentials"),
+                .init(service: admin, serviceName: "admin listener"),
+                .init(service: server, serviceName: "SQS listener"),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        serviceConfiguration.maximumGracefulShutdownDuration = .milliseconds(
+            Int64(configuration.shutdownGracePeriod * 1000))
+        try await ServiceGroup(configuration: serviceConfiguration).run()
+    }
+}
+
+/// Set once graceful shutdown has begun.
+final class DrainingFlag: Sendable {
+    private let value = Atomic(false)
+
+    func set() { value.store(true, ordering: .relaxed) }
+
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// Keeps the credentials fresh while the proxy runs.
+struct CredentialRefresher: Service {
+    let provider: any CredentialProvider
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await provider.run() }
+        // Fixed credentials have nothing to refresh: the service still lasts until shutdown.
+        try? await gracefulShutdown()
+    }
+}
+
+/// Whether the upstream SQS endpoint answers HTTP at all (any status counts), remembered for a
+/// few seconds so that frequent probes do not become upstream load.
+final class UpstreamReachability: Sendable {
+    let client: HTTPClient
+    let endpoint: UpstreamEndpoint
+    private let last = Mutex<(at: ContinuousClock.Instant, reachable: Bool)?>(nil)
+
+    init(client: HTTPClient, endpoint: UpstreamEndpoint) {
+        self.client = client
+        self.endpoint = endpoint
+    }
+
+    func check() async -> Bool {
+        if let last = last.withLock({ $0 }), ContinuousClock.now - last.at < .seconds(5) { return last.reachable }
+        var request = HTTPClientRequest(url: endpoint.description + "/")
+        request.method = .GET
+        let reachable: Bool
         do {
-            try await server.run(onBound: onBound)
+            let response = try await client.execute(request, deadline: .now() + .seconds(2))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            reachable = true
         } catch {
-            try? await client.shutdown()
-            throw error
+            reachable = false
         }
-        try await client.shutdown()
+        last.withLock { $0 = (ContinuousClock.now, reachable) }
+        return reachable
     }
 }

@@ -3,28 +3,39 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import SQSWire
+import ServiceLifecycle
+import Synchronization
 
 /// The SQS listener: HTTP/1.1 with keep-alive, one structured task per connection, requests on a
-/// connection answered in order.
-public struct ProxyServer: Sendable {
+/// connection answered in order. On graceful shutdown it stops accepting, closes idle connections
+/// and lets every request in progress (a long poll included) finish, then closes its connection.
+public struct ProxyServer: Service {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     let configuration: ProxyConfiguration
     let handler: SQSRequestHandler
     let group: any EventLoopGroup
     let logger: Logger
+    let onShutdown: @Sendable () -> Void
+    let onBound: @Sendable (SocketAddress) -> Void
 
+    /// - Parameters:
+    ///   - onShutdown: called when graceful shutdown begins.
+    ///   - onBound: learns the bound address.
     public init(
-        configuration: ProxyConfiguration, handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger
+        configuration: ProxyConfiguration, handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger,
+        onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.handler = handler
         self.group = group
         self.logger = logger
+        self.onShutdown = onShutdown
+        self.onBound = onBound
     }
 
-    /// Binds the listener, calls `onBound` with the bound address, then serves until cancelled.
-    public func run(onBound: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+    /// Binds the listener, then serves until cancelled or shut down gracefully.
+    public func run() async throws {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -38,71 +49,102 @@ public struct ProxyServer: Sendable {
             }
         if let address = server.channel.localAddress { onBound(address) }
         try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { await serve(connection) }
+            try await withGracefulShutdownHandler {
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await serve(connection) }
+                    }
                 }
+            } onGracefulShutdown: {
+                logger.info("shutting down: no new connections; finishing requests in progress")
+                onShutdown()
+                server.channel.close(promise: nil)
             }
         }
     }
 
     private func serve(_ connection: Connection) async {
+        let phase = ConnectionPhase()
+        await withGracefulShutdownHandler {
+            await serveRequests(connection, phase: phase)
+        } onGracefulShutdown: {
+            if phase.close() { connection.channel.close(promise: nil) }
+        }
+    }
+
+    private func serveRequests(_ connection: Connection, phase: ConnectionPhase) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var parts = inbound.makeAsyncIterator()
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
-                    let keepAlive = head.isKeepAlive
-                    let limit = handler.requestBodyLimit(head)
-                    let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
-                    func refusal() -> ProxyResponse {
-                        SQSRequestHandler.errorResponse(
-                            .requestTooLarge(limit: limit),
-                            wireProtocol: SQSRequestDecoder.wireProtocol(
-                                target: head.headers.first(name: "x-amz-target"),
-                                contentType: head.headers.first(name: "content-type")))
-                    }
-                    if let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init),
-                        declaredLength > limit
-                    {
-                        // Refused before anything is read. A client waiting for 100-continue sends
-                        // nothing; any other is still sending, so its body is read and dropped first.
-                        guard !expectsContinue else {
-                            try await write(refusal(), keepAlive: false, version: head.version, to: outbound)
-                            return
-                        }
-                        let body = RequestBody(parts: parts, limit: declaredLength)
-                        try await body.drain()
-                        parts = body.parts
-                        try await write(refusal(), keepAlive: keepAlive, version: head.version, to: outbound)
-                        if !keepAlive { return }
-                        continue
-                    }
-                    if expectsContinue {
-                        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
-                    }
-                    let body = RequestBody(parts: parts, limit: limit)
-                    var response: ProxyResponse? = try await handler.handle(head: head, body: body)
-                    // A request answered before its body was read (refused half-way) is drained, so
-                    // that the client, still sending, gets to read the answer.
-                    do {
-                        try await body.drain()
-                    } catch is RequestBody.TooLarge {
-                        response = nil
-                    }
-                    parts = body.parts
-                    guard let response else {
-                        // A body without a declared length went past the limit: it cannot be drained.
-                        try await write(refusal(), keepAlive: false, version: head.version, to: outbound)
-                        return
-                    }
+                    let started = ContinuousClock.now
+                    guard phase.begin() else { return }
+                    let (response, reusable) = try await answer(head, parts: &parts, outbound: outbound)
+                    let keepAlive = reusable && head.isKeepAlive && phase.isOpen
                     try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
-                    if !keepAlive { return }
+                    logAnswered(response, duration: ContinuousClock.now - started)
+                    guard keepAlive, phase.end() else { return }
                 }
             }
         } catch {
             logger.debug("connection closed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Reads and answers one request; `reusable` is false when the connection cannot carry another.
+    private func answer(
+        _ head: HTTPRequestHead, parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws -> (response: ProxyResponse, reusable: Bool) {
+        let limit = handler.requestBodyLimit(head)
+        let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
+        func refusal() -> ProxyResponse {
+            SQSRequestHandler.errorResponse(
+                .requestTooLarge(limit: limit),
+                wireProtocol: SQSRequestDecoder.wireProtocol(
+                    target: head.headers.first(name: "x-amz-target"),
+                    contentType: head.headers.first(name: "content-type")))
+        }
+        if let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init), declaredLength > limit {
+            // Refused before anything is read. A client waiting for 100-continue sends nothing;
+            // any other is still sending, so its body is read and dropped first.
+            guard !expectsContinue else { return (refusal(), false) }
+            let body = RequestBody(parts: parts, limit: declaredLength)
+            try await body.drain()
+            parts = body.parts
+            return (refusal(), true)
+        }
+        if expectsContinue {
+            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
+        }
+        let body = RequestBody(parts: parts, limit: limit)
+        var response: ProxyResponse? = try await handler.handle(head: head, body: body)
+        // A request answered before its body was read (refused half-way) is drained, so that the
+        // client, still sending, gets to read the answer.
+        do {
+            try await body.drain()
+        } catch is RequestBody.TooLarge {
+            response = nil
+        }
+        parts = body.parts
+        // A body without a declared length that went past the limit cannot be drained.
+        guard let response else { return (refusal(), false) }
+        return (response, true)
+    }
+
+    /// The request log line (info) and the request metrics.
+    private func logAnswered(_ response: ProxyResponse, duration: Duration) {
+        let action = response.action?.rawValue ?? "Unknown"
+        ProxyMetrics.requestAnswered(action: action, status: response.status, duration: duration)
+        var metadata: Logger.Metadata = [
+            "action": "\(action)", "status": "\(response.status.code)",
+            "duration_ms":
+                "\(Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds / 1_000_000_000_000) / 1000)",
+            "request_id": "\(response.headers.first(name: "x-amzn-RequestId") ?? "")",
+        ]
+        if let queueURL = response.queueURL { metadata["queue"] = "\(queueURL.split(separator: "/").last ?? "")" }
+        logger.info("request", metadata: metadata)
     }
 
     private func write(
@@ -121,5 +163,44 @@ public struct ProxyServer: Sendable {
         try await outbound.write(.head(HTTPResponseHead(version: version, status: response.status, headers: headers)))
         try await streamedBody(ResponseBodyWriter(outbound: outbound))
         try await outbound.write(.end(nil))
+    }
+}
+
+/// Whether a connection is between requests (and can be closed at once on shutdown), busy with
+/// one, or asked to close when the one in progress is answered; shared with the shutdown handler.
+final class ConnectionPhase: Sendable {
+    private enum Phase {
+        case idle
+        case busy
+        case closing
+    }
+
+    private let phase = Mutex(Phase.idle)
+
+    /// Marks a request begun; false when the connection is to close instead.
+    func begin() -> Bool {
+        phase.withLock { phase in
+            if phase == .idle { phase = .busy }
+            return phase == .busy
+        }
+    }
+
+    /// Whether the connection may carry another request after the one in progress.
+    var isOpen: Bool { phase.withLock { $0 == .busy } }
+
+    /// Marks a request answered; false when the connection is to close.
+    func end() -> Bool {
+        phase.withLock { phase in
+            if phase == .busy { phase = .idle }
+            return phase == .idle
+        }
+    }
+
+    /// Asks the connection to close; true when it is idle and can be closed now.
+    func close() -> Bool {
+        phase.withLock { phase in
+            defer { phase = .closing }
+            return phase == .idle
+        }
     }
 }

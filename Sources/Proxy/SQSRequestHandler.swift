@@ -66,27 +66,33 @@ public struct SQSRequestHandler: Sendable {
                     target: target, contentType: contentType, path: request.path,
                     queryString: request.queryString, body: bytes)
             }
-            let response: ProxyResponse
-            if let extendedClient, let tree = decoded.tree {
-                response = try await extendedClient.handle(decoded, tree: tree, client: request)
-            } else {
-                response = try await upstream.forward(request, body: request.body)
+            var response: ProxyResponse
+            do throws(SQSError) {
+                if let extendedClient, let tree = decoded.tree {
+                    response = try await extendedClient.handle(decoded, tree: tree, client: request)
+                } else {
+                    response = try await upstream.forward(request, body: request.body, action: decoded.action)
+                }
+                response = Self.ensureSQSError(response, wireProtocol: wireProtocol)
+            } catch {
+                logger.debug("failed", metadata: ["action": "\(decoded.action.rawValue)", "error": "\(error)"])
+                response = Self.errorResponse(error, wireProtocol: wireProtocol)
             }
-            logger.debug(
-                "forwarded",
-                metadata: [
-                    "action": "\(decoded.action.rawValue)", "protocol": "\(wireProtocol.rawValue)",
-                    "status": "\(response.status.code)",
-                ])
-            return Self.ensureSQSError(response, wireProtocol: wireProtocol)
+            response.action = decoded.action
+            response.queueURL =
+                decoded.queueURL ?? (decoded.action.takesQueueURL ? upstream.url(path: request.path) : nil)
+            return response
         } catch {
             logger.debug("rejected", metadata: ["error": "\(error)"])
-            return Self.errorResponse(error, wireProtocol: wireProtocol)
+            var response = Self.errorResponse(error, wireProtocol: wireProtocol)
+            response.action = target.flatMap { SQSAction(rawValue: String($0.dropFirst("AmazonSQS.".count))) }
+            return response
         }
     }
 
     /// The response carrying `error` in `wireProtocol`.
     public static func errorResponse(_ error: SQSError, wireProtocol: SQSProtocol) -> ProxyResponse {
+        ProxyMetrics.errorAnswered(kind: error.shape)
         let encoded = SQSErrorEncoder.encode(
             error, wireProtocol: wireProtocol, requestID: UUID().uuidString.lowercased())
         var headers = HTTPHeaders()

@@ -1,8 +1,10 @@
 import AWSSigning
 import AsyncHTTPClient
+import Metrics
 import NIOCore
 import NIOHTTP1
 import SQSWire
+import UpstreamRetry
 
 /// The upstream SQS service: signs and sends requests through the shared HTTP client.
 public struct SQSUpstream: Sendable {
@@ -14,49 +16,69 @@ public struct SQSUpstream: Sendable {
     let credentials: any CredentialProvider
     let readTimeout: TimeAmount
     let maxResponseSize: Int
+    let retrier: UpstreamRetrier
 
     public init(
         client: HTTPClient, endpoint: UpstreamEndpoint, region: String, credentials: any CredentialProvider,
-        readTimeout: TimeAmount, maxResponseSize: Int = 64 * 1024 * 1024
+        readTimeout: TimeAmount, maxResponseSize: Int = 64 * 1024 * 1024, retrier: UpstreamRetrier = UpstreamRetrier()
     ) {
         self.client = client
         self.builder = UpstreamRequestBuilder(endpoint: endpoint, signer: SigV4Signer(region: region, service: "sqs"))
         self.credentials = credentials
         self.readTimeout = readTimeout
         self.maxResponseSize = maxResponseSize
+        self.retrier = retrier
     }
 
     /// Forwards `request` (with `body`, which may differ from the client's) and returns the
-    /// upstream answer. Transport failures become SQS errors.
-    public func forward(_ request: ClientRequest, body: ByteBuffer) async throws(SQSError) -> ProxyResponse {
+    /// upstream answer. Throttling, 5xx answers and connections that could not be made are tried
+    /// again (sends only when SQS cannot have taken the message: see ``RetryPolicy``); transport
+    /// failures become SQS errors.
+    public func forward(_ request: ClientRequest, body: ByteBuffer, action: SQSAction) async throws(SQSError)
+        -> ProxyResponse
+    {
         let credentials: AWSCredentials
         do {
             credentials = try await self.credentials.credentials()
         } catch {
-            throw .internalFailure("The proxy has no usable AWS credentials.")
+            throw .serviceUnavailable("The proxy has no usable AWS credentials: \(error)")
         }
         let payloadHash = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
-        let (url, headers) = builder.build(
-            method: request.head.method, path: request.path, query: request.queryString,
-            clientHeaders: request.head.headers, payloadHash: payloadHash, credentials: credentials,
-            date: .now())
-        var upstreamRequest = HTTPClientRequest(url: url)
-        upstreamRequest.method = request.head.method
-        upstreamRequest.headers = headers
-        upstreamRequest.body = .bytes(body)
-        do {
-            let response = try await client.execute(upstreamRequest, deadline: .now() + readTimeout)
-            let responseBody = try await response.body.collect(upTo: maxResponseSize)
-            var returned = HTTPHeaders()
-            for name in Self.returnedHeaders {
-                for value in response.headers[name] { returned.add(name: Self.canonicalName(name), value: value) }
+        let repeatable = action != .sendMessage && action != .sendMessageBatch
+        let outcome = await retrier.run(service: "sqs", repeatable: repeatable) {
+            () -> (result: Result<ProxyResponse, SQSError>, failure: UpstreamFailure?) in
+            let (url, headers) = builder.build(
+                method: request.head.method, path: request.path, query: request.queryString,
+                clientHeaders: request.head.headers, payloadHash: payloadHash, credentials: credentials,
+                date: .now())
+            var upstreamRequest = HTTPClientRequest(url: url)
+            upstreamRequest.method = request.head.method
+            upstreamRequest.headers = headers
+            upstreamRequest.body = .bytes(body)
+            let started = ContinuousClock.now
+            defer {
+                Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: [("service", "sqs")])
+                    .record(duration: ContinuousClock.now - started)
             }
-            return ProxyResponse(status: response.status, headers: returned, body: responseBody)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw .serviceUnavailable("The upstream SQS endpoint did not answer in time.")
-        } catch {
-            throw .serviceUnavailable("The upstream SQS endpoint could not be reached.")
+            do {
+                let response = try await client.execute(upstreamRequest, deadline: .now() + readTimeout)
+                let responseBody = try await response.body.collect(upTo: maxResponseSize)
+                var returned = HTTPHeaders()
+                for name in Self.returnedHeaders {
+                    for value in response.headers[name] { returned.add(name: Self.canonicalName(name), value: value) }
+                }
+                let answer = ProxyResponse(status: response.status, headers: returned, body: responseBody)
+                return (.success(answer), UpstreamFailure.of(status: response.status.code, body: responseBody))
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                return (.failure(.serviceUnavailable("The upstream SQS endpoint did not answer in time.")), nil)
+            } catch {
+                return (
+                    .failure(.serviceUnavailable("The upstream SQS endpoint could not be reached.")),
+                    UpstreamFailure.of(error)
+                )
+            }
         }
+        return try outcome.get()
     }
 
     /// The upstream URL of `path`.
@@ -70,7 +92,7 @@ public struct SQSUpstream: Sendable {
             version: .http1_1, method: .POST, uri: "/",
             headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
         let response = try await forward(
-            ClientRequest(head: head, body: ByteBuffer()), body: ByteBuffer(bytes: input.serialized()))
+            ClientRequest(head: head, body: ByteBuffer()), body: ByteBuffer(bytes: input.serialized()), action: action)
         guard response.status == .ok else { return nil }
         return try? response.body.withUnsafeReadableBytes { bytes throws(SQSError) in try JSONValue.parse(bytes) }
     }

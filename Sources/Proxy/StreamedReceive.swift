@@ -35,10 +35,12 @@ struct StreamedReceive: Sendable {
             try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest[..<start.lowerBound])))
             rest = rest[start.upperBound...]
             var md5 = Insecure.MD5()
+            var length = 0
             var escaped: [UInt8] = []
             let xml = wireProtocol == .query
             for try await chunk in payload.body {
                 // A chunk with nothing to escape (the usual case) is passed on as it is.
+                length += chunk.readableBytes
                 let needsEscaping = chunk.withUnsafeReadableBytes { bytes in
                     md5.update(bufferPointer: bytes)
                     return TextEscaping.firstNeedingEscape(bytes, xml: xml) != nil
@@ -52,6 +54,7 @@ struct StreamedReceive: Sendable {
                 try await writer.write(ByteBuffer(bytes: escaped))
             }
             digests.append((Array(payload.digestToken.utf8), Array(MessageDigest.hex(md5.finalize()).utf8)))
+            ProxyMetrics.payloadRestored(bytes: length)
         }
         try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest)))
     }

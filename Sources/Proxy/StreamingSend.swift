@@ -96,7 +96,10 @@ extension ExtendedClient {
             throw error
         }
         // From here the send owns the stored payloads: it deletes them on any failure.
-        return .answered(try await send(request, tree: tree, client: client, stored: storedByID))
+        var response = try await send(request, tree: tree, client: client, stored: storedByID)
+        response.action = request.action
+        response.queueURL = request.queueURL
+        return .answered(response)
     }
 
     /// Stores the body being read: in one PUT if it ended within one part, else in a multipart
@@ -122,6 +125,7 @@ extension ExtendedClient {
                 shape: "InternalFailure", status: 500,
                 message: "Could not store the message payload in S3 bucket \(bucket): \(error.detail)")
         }
+        ProxyMetrics.payloadOffloaded(bytes: reading.bodyLength)
         return StoredBody(
             key: key, length: reading.bodyLength, md5Hex: reading.md5Hex, sha256Hex: reading.sha256Hex)
     }

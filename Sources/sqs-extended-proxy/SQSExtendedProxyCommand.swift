@@ -4,8 +4,10 @@ import AsyncHTTPClient
 import CMallocTuning
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
 import Proxy
 
 /// The `sqs-extended-proxy` command.
@@ -19,12 +21,19 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
             variable (SQS_PROXY_<NAME>, e.g. SQS_PROXY_SQS_ENDPOINT) or from the YAML file given with \
             --config. Precedence: command line, then environment, then file, then default. The region also \
             falls back to AWS_REGION, AWS_DEFAULT_REGION and the profile's region. Credentials come from \
-            AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or the shared credentials and \
-            config files (AWS_PROFILE).
+            the AWS SDKs' default chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, a web \
+            identity token (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, EKS IRSA), the shared credentials \
+            and config files (AWS_PROFILE; role_arn with source_profile), the container endpoint (ECS, EKS Pod \
+            Identity), EC2 instance metadata (IMDSv2). SIGTERM and SIGINT shut down gracefully.
             """)
 
     @Option(name: .long, help: "Address of the SQS listener, HOST:PORT (default 127.0.0.1:9324).")
     var listen: String?
+
+    @Option(
+        name: .customLong("admin-listen"),
+        help: "Address of the admin listener (/healthz, /readyz, /metrics), HOST:PORT (default 127.0.0.1:9325).")
+    var adminListen: String?
 
     @Option(name: .long, help: "AWS region to sign for (default AWS_REGION, then AWS_DEFAULT_REGION).")
     var region: String?
@@ -36,6 +45,13 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         name: .customLong("s3-endpoint"),
         help: "S3 URL for payloads (default https://s3.REGION.amazonaws.com; http:// uses path-style).")
     var s3Endpoint: String?
+
+    @Option(
+        name: .customLong("sts-endpoint"),
+        help:
+            "STS URL for web identity and assumed roles (default AWS_ENDPOINT_URL_STS, then https://sts.REGION.amazonaws.com)."
+    )
+    var stsEndpoint: String?
 
     @Option(name: .long, help: "S3 bucket for offloaded payloads.")
     var bucket: String?
@@ -50,6 +66,26 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
     var upstreamReadTimeout: String?
 
     @Option(
+        name: .customLong("upstream-idle-timeout"),
+        help: "Seconds an unused upstream connection stays in the pool (default 30).")
+    var upstreamIdleTimeout: String?
+
+    @Option(
+        name: .customLong("upstream-max-attempts"),
+        help: "Attempts of an upstream call in all, retries with jittered backoff included; 1 to 10 (default 3).")
+    var upstreamMaxAttempts: String?
+
+    @Option(
+        name: .customLong("ca-bundle"),
+        help: "PEM file of certificate authorities to trust upstream (default AWS_CA_BUNDLE, then the system's).")
+    var caBundle: String?
+
+    @Option(
+        name: .customLong("shutdown-grace-period"),
+        help: "Seconds requests in progress (long polls included) may take to finish after SIGTERM (default 25).")
+    var shutdownGracePeriod: String?
+
+    @Option(
         name: .customLong("max-request-size"),
         help: "Largest request body held in memory, in bytes: every request but a send that streams (default 16777216)."
     )
@@ -58,6 +94,9 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line) (default text).")
+    var logFormat: String?
 
     @Option(
         help:
@@ -116,6 +155,11 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "YAML configuration file (also SQS_PROXY_CONFIG).")
     var config: String?
 
+    @Flag(
+        name: .customLong("health-check"),
+        help: "Ask the admin listener's /healthz, exit 0 if it answers 200, 1 otherwise (a container HEALTHCHECK).")
+    var healthCheck = false
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var fileSettings: [String: String] = [:]
@@ -126,9 +170,12 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
             fileSettings = try ConfigurationResolver.parseFile(text)
         }
         let commandLine: [String: String?] = [
-            "listen": listen, "region": region, "sqs-endpoint": sqsEndpoint, "s3-endpoint": s3Endpoint,
-            "bucket": bucket, "upstream-connect-timeout": upstreamConnectTimeout,
-            "upstream-read-timeout": upstreamReadTimeout, "max-request-size": maxRequestSize, "log-level": logLevel,
+            "listen": listen, "admin-listen": adminListen, "region": region, "sqs-endpoint": sqsEndpoint,
+            "s3-endpoint": s3Endpoint, "sts-endpoint": stsEndpoint, "bucket": bucket,
+            "upstream-connect-timeout": upstreamConnectTimeout, "upstream-read-timeout": upstreamReadTimeout,
+            "upstream-idle-timeout": upstreamIdleTimeout, "upstream-max-attempts": upstreamMaxAttempts,
+            "ca-bundle": caBundle, "shutdown-grace-period": shutdownGracePeriod, "max-request-size": maxRequestSize,
+            "log-level": logLevel, "log-format": logFormat,
             "threshold": threshold, "s3-key-prefix": s3KeyPrefix, "sse": sse, "sse-kms-key-id": sseKMSKeyID,
             "s3-acl": s3ACL, "max-payload-size": maxPayloadSize, "part-size": partSize,
             "parts-in-flight": partsInFlight,
@@ -139,32 +186,86 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         ]
         let resolver = ConfigurationResolver(
             commandLine: commandLine.compactMapValues { $0 }, environment: environment, file: fileSettings)
+        if healthCheck { try await Self.checkHealth(resolver) }
 
         let levelName = resolver.value("log-level") ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ValidationError("Unknown log level \(levelName).")
         }
+        let format = resolver.value("log-format") ?? "text"
+        guard format == "text" || format == "json" else {
+            throw ValidationError("log-format must be text or json: \(format)")
+        }
         LoggingSystem.bootstrap { label in
+            if format == "json" { return JSONLineLogHandler(label: label, level: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "sqs-extended-proxy")
         logger.debug("malloc mmap threshold fixed", metadata: ["bytes": "\(c_malloc_tuning_mmap_threshold)"])
+        let registry = PrometheusCollectorRegistry()
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        metricsFactory.defaultDurationHistogramBuckets = ProxyRuntime.latencyBuckets
+        MetricsSystem.bootstrap(metricsFactory)
 
         let sharedFiles = try SharedConfigFiles.load(environment: environment)
         let configuration = try resolver.resolve(
             profileRegion: sharedFiles.region(profile: environment["AWS_PROFILE"] ?? "default"))
-        let credentials = try DefaultCredentialChain.resolve(environment: environment)
-        try await ProxyRuntime.run(
-            configuration: configuration, credentials: StaticCredentialProvider(credentials), logger: logger
-        ) { address in
-            let host =
-                configuration.listenHost.contains(":") ? "[\(configuration.listenHost)]" : configuration.listenHost
-            let line =
-                "sqs-extended-proxy listening on http://\(host):\(address.port ?? 0) (upstream SQS \(configuration.sqsEndpoint))\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+        let client = try ProxyRuntime.makeClient(configuration)
+        do {
+            let chain = try DefaultCredentialChain(
+                environment: environment, http: client,
+                sts: STSClient(
+                    endpoint: configuration.stsEndpoint, region: configuration.region, http: client,
+                    timeout: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000))),
+                logger: logger)
+            let credentials = try await chain.resolve()
+            logger.info("credentials", metadata: ["source": "\(credentials.name)"])
+            try await ProxyRuntime.run(
+                configuration: configuration, client: client, credentials: credentials, logger: logger,
+                metrics: { registry.emitToBuffer() },
+                onBound: { address in
+                    Self.announce(
+                        "sqs-extended-proxy listening on", address, configuration.listenHost,
+                        suffix: " (upstream SQS \(configuration.sqsEndpoint))")
+                },
+                onAdminBound: { address in
+                    Self.announce("admin listening on", address, configuration.adminHost, suffix: "")
+                })
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
+        try await client.shutdown()
+        logger.info("stopped")
+    }
+
+    /// Exits 0 if the admin listener's `/healthz` answers 200, else 1.
+    static func checkHealth(_ resolver: ConfigurationResolver) async throws -> Never {
+        var (host, port) = ("127.0.0.1", ProxyConfiguration.defaultAdminPort)
+        if let listen = resolver.value("admin-listen") {
+            (host, port) = try ConfigurationResolver.hostAndPort(listen, setting: "admin-listen")
+        }
+        if host == "0.0.0.0" { host = "127.0.0.1" }
+        if host == "::" { host = "::1" }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var healthy = false
+        do {
+            let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/healthz"
+            let response = try await client.execute(HTTPClientRequest(url: url), deadline: .now() + .seconds(3))
+            healthy = response.status == .ok
+        } catch {
+            FileHandle.standardError.write(Data("health check failed: \(error)\n".utf8))
+        }
+        try? await client.shutdown()
+        throw ExitCode(healthy ? 0 : 1)
+    }
+
+    /// Prints a listener's address on standard output, where scripts wait for it.
+    static func announce(_ what: String, _ address: SocketAddress, _ host: String, suffix: String) {
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        FileHandle.standardOutput.write(Data("\(what) http://\(shownHost):\(address.port ?? 0)\(suffix)\n".utf8))
     }
 }
 

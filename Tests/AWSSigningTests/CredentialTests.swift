@@ -46,22 +46,6 @@ struct CredentialTests {
         #expect(files.region(profile: "other") == "ap-south-1")
     }
 
-    @Test func chainPrefersEnvironmentThenProfile() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("credentials").path
-        try "[p]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n".write(
-            toFile: path, atomically: true, encoding: .utf8)
-        let files = ["AWS_SHARED_CREDENTIALS_FILE": path, "AWS_CONFIG_FILE": path + ".none", "AWS_PROFILE": "p"]
-        #expect(try DefaultCredentialChain.resolve(environment: files).accessKeyID == "FILEKEY")
-        let both = files.merging(["AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "s"]) { $1 }
-        #expect(try DefaultCredentialChain.resolve(environment: both).accessKeyID == "ENVKEY")
-        #expect(throws: CredentialError.self) {
-            try DefaultCredentialChain.resolve(environment: files.merging(["AWS_PROFILE": "nope"]) { $1 })
-        }
-    }
-
     @Test func descriptionHidesTheSecret() {
         let credentials = AWSCredentials(accessKeyID: "AKID", secretAccessKey: "topsecret")
         #expect(!"\(credentials)".contains("topsecret"))

@@ -136,18 +136,73 @@ struct ForwardingTests {
 
     @Test func upstreamServerErrorThatIsNotSQSBecomesOne() async throws {
         try await withHandler { handler, upstream in
-            let request = Self.clientRequest(
-                headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"],
-                body: "{}")
-            async let response = handler.handle(request)
+            async let response = handler.handle(Self.jsonRequest("ListQueues", body: "{}"))
             try await upstreamScript {
-                try Self.answer(
-                    upstream, status: .badGateway, contentType: "text/html", body: "<html>bad gateway</html>")
+                // Three attempts (the default), each answered by a load balancer's page.
+                for _ in 0..<3 {
+                    try Self.answer(
+                        upstream, status: .badGateway, contentType: "text/html", body: "<html>bad gateway</html>")
+                }
             }
             let answer = await response
             #expect(answer.status == .badGateway)
             #expect(answer.headers["x-amzn-query-error"] == ["ServiceUnavailable;Receiver"])
             #expect(String(buffer: answer.body).contains("com.amazonaws.sqs#ServiceUnavailable"))
+        }
+    }
+
+    static func jsonRequest(_ action: String, body: String) -> ClientRequest {
+        clientRequest(
+            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action], body: body)
+    }
+
+    static let sendBody = #"{"QueueUrl":"http://q/1/a","MessageBody":"hi"}"#
+
+    @Test func throttlingIsRetriedThenAnswered() async throws {
+        try await withHandler { handler, upstream in
+            async let response = handler.handle(Self.jsonRequest("SendMessage", body: Self.sendBody))
+            try await upstreamScript {
+                try Self.answer(
+                    upstream, status: .badRequest, contentType: "application/x-amz-json-1.0",
+                    body: #"{"__type":"com.amazonaws.sqs#ThrottlingException","message":"Rate exceeded"}"#)
+                try Self.answer(
+                    upstream, status: .ok, contentType: "application/x-amz-json-1.0",
+                    body: #"{"MessageId":"m","MD5OfMessageBody":"49f68a5c8493ec2c0bf489821c21fc3b"}"#)
+            }
+            let answer = await response
+            #expect(answer.status == .ok)
+            #expect(String(buffer: answer.body).contains("\"MessageId\":\"m\""))
+        }
+    }
+
+    /// A send that failed with a 5xx may have been queued: the client's SDK retries it, the proxy
+    /// does not (the upstream script answers once; a second attempt would wait for the read timeout).
+    @Test func sendIsNotRetriedAfterAServerError() async throws {
+        try await withHandler { handler, upstream in
+            async let response = handler.handle(Self.jsonRequest("SendMessage", body: Self.sendBody))
+            try await upstreamScript {
+                try Self.answer(
+                    upstream, status: .internalServerError, contentType: "application/x-amz-json-1.0",
+                    body: #"{"__type":"com.amazonaws.sqs#InternalFailure","message":"try again"}"#)
+            }
+            let answer = await response
+            #expect(answer.status == .internalServerError)
+            #expect(String(buffer: answer.body).contains("InternalFailure"))
+        }
+    }
+
+    @Test func readIsRetriedAfterAServerError() async throws {
+        try await withHandler { handler, upstream in
+            async let response = handler.handle(Self.jsonRequest("ListQueues", body: "{}"))
+            try await upstreamScript {
+                try Self.answer(
+                    upstream, status: .serviceUnavailable, contentType: "application/x-amz-json-1.0",
+                    body: #"{"__type":"com.amazonaws.sqs#ServiceUnavailable","message":"busy"}"#)
+                try Self.answer(
+                    upstream, status: .ok, contentType: "application/x-amz-json-1.0", body: #"{"QueueUrls":[]}"#)
+            }
+            let answer = await response
+            #expect(answer.status == .ok)
         }
     }
 

@@ -79,36 +79,49 @@ def relay(moto):
 
 
 class ProxyProcess:
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, credentials=True):
+        """Starts the proxy on free ports with `args`. Its environment holds none of this process's
+        AWS_ and SQS_PROXY_ variables; it has the proxy's static keys unless `credentials` is false,
+        and instance metadata is off unless `env` says otherwise."""
         environment = {
             key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SQS_PROXY_"))
         }
         environment.update(
-            AWS_ACCESS_KEY_ID=PROXY_CREDENTIALS.access_key,
-            AWS_SECRET_ACCESS_KEY=PROXY_CREDENTIALS.secret_key,
-            AWS_SESSION_TOKEN=PROXY_CREDENTIALS.token,
             AWS_CONFIG_FILE="/nonexistent",
             AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+            AWS_EC2_METADATA_DISABLED="true",
         )
+        if credentials:
+            environment.update(
+                AWS_ACCESS_KEY_ID=PROXY_CREDENTIALS.access_key,
+                AWS_SECRET_ACCESS_KEY=PROXY_CREDENTIALS.secret_key,
+                AWS_SESSION_TOKEN=PROXY_CREDENTIALS.token,
+            )
         environment.update(env or {})
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [PROXY_BIN, "--listen", "127.0.0.1:0", *args],
+            [PROXY_BIN, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", *args],
             env=environment,
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
         )
-        line = self.process.stdout.readline()
-        if "listening on" not in line:
-            self.process.kill()
-            raise RuntimeError(f"proxy did not start: {line!r} {self.stderr()}")
-        self.endpoint = line.split("listening on ")[1].split()[0]
+        self.endpoint = self.admin = None
+        while self.endpoint is None or self.admin is None:
+            line = self.process.stdout.readline()
+            if "sqs-extended-proxy listening on" in line:
+                self.endpoint = line.split("listening on ")[1].split()[0]
+            elif "admin listening on" in line:
+                self.admin = line.split("listening on ")[1].split()[0]
+            else:
+                self.process.kill()
+                raise RuntimeError(f"proxy did not start: {line!r} {self.stderr()}")
 
-    def stderr(self):
-        """The end of what the proxy wrote to standard error."""
+    def stderr(self, whole=False):
+        """The end of what the proxy wrote to standard error (all of it with `whole`)."""
         self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-4000:]
+        text = self.log.read().decode(errors="replace")
+        return text if whole else text[-4000:]
 
     def alive(self):
         return self.process.poll() is None

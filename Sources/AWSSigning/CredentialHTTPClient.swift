@@ -1,0 +1,53 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// A request of a credential source: to STS, a container credentials endpoint or instance metadata.
+public struct CredentialHTTPRequest: Sendable {
+    public var method: HTTPMethod
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: String?
+    /// The longest the whole exchange may take.
+    public var timeout: TimeAmount
+
+    public init(
+        method: HTTPMethod, url: String, headers: [(name: String, value: String)] = [], body: String? = nil,
+        timeout: TimeAmount
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+/// What a credential endpoint answered.
+public struct CredentialHTTPResponse: Sendable {
+    public var status: Int
+    public var body: String
+
+    public init(status: Int, body: String) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// The HTTP exchange credential sources need; the proxy's pooled client in production.
+public protocol CredentialHTTPClient: Sendable {
+    /// Sends `request` and reads its answer (at most 1 MiB), or throws when no answer came.
+    func send(_ request: CredentialHTTPRequest) async throws -> CredentialHTTPResponse
+}
+
+extension HTTPClient: CredentialHTTPClient {
+    public func send(_ request: CredentialHTTPRequest) async throws -> CredentialHTTPResponse {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = request.method
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await execute(outgoing, deadline: .now() + request.timeout)
+        let body = try await response.body.collect(upTo: 1024 * 1024)
+        return CredentialHTTPResponse(status: Int(response.status.code), body: String(buffer: body))
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import NIOCore
+
+/// The two STS calls credential sources make, in STS's Query protocol: `AssumeRoleWithWebIdentity`
+/// (unsigned: the token is the proof) and `AssumeRole` (signed with the source credentials).
+public struct STSClient: Sendable {
+    public let endpoint: UpstreamEndpoint
+    public let region: String
+    let http: any CredentialHTTPClient
+    let timeout: TimeAmount
+
+    public init(endpoint: UpstreamEndpoint, region: String, http: any CredentialHTTPClient, timeout: TimeAmount) {
+        self.endpoint = endpoint
+        self.region = region
+        self.http = http
+        self.timeout = timeout
+    }
+
+    /// Exchanges a web identity token (EKS IRSA) for temporary credentials of `roleARN`.
+    public func assumeRoleWithWebIdentity(roleARN: String, sessionName: String, token: String)
+        async throws(CredentialError) -> AWSCredentials
+    {
+        let form = Self.form([
+            ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
+            ("RoleSessionName", sessionName), ("WebIdentityToken", token),
+        ])
+        return try await call(form, signedWith: nil)
+    }
+
+    /// Assumes `roleARN` with `credentials`; `externalID` and `durationSeconds` as the profile gives them.
+    public func assumeRole(
+        roleARN: String, sessionName: String, externalID: String?, durationSeconds: Int?,
+        with credentials: AWSCredentials
+    ) async throws(CredentialError) -> AWSCredentials {
+        var parameters = [
+            ("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", roleARN), ("RoleSessionName", sessionName),
+        ]
+        if let externalID { parameters.append(("ExternalId", externalID)) }
+        if let durationSeconds { parameters.append(("DurationSeconds", String(durationSeconds))) }
+        return try await call(Self.form(parameters), signedWith: credentials)
+    }
+
+    private func call(_ form: String, signedWith credentials: AWSCredentials?) async throws(CredentialError)
+        -> AWSCredentials
+    {
+        var headers: [(name: String, value: String)] = [
+            ("host", endpoint.hostHeader), ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+        ]
+        if let credentials {
+            let signature = SigV4Signer(region: region, service: "sts").sign(
+                method: "POST", path: endpoint.basePath.isEmpty ? "/" : endpoint.basePath, query: "",
+                headers: headers, payloadHash: SigV4Signer.payloadHash(Array(form.utf8)), credentials: credentials,
+                date: .now())
+            headers.append(contentsOf: signature.headers)
+        }
+        let response: CredentialHTTPResponse
+        do {
+            response = try await http.send(
+                CredentialHTTPRequest(
+                    method: .POST, url: endpoint.description + "/", headers: headers, body: form, timeout: timeout))
+        } catch {
+            throw .fetchFailed("STS at \(endpoint) did not answer: \(error)")
+        }
+        guard response.status == 200 else {
+            let code = XMLText.element("Code", in: response.body) ?? "HTTP \(response.status)"
+            let message = XMLText.element("Message", in: response.body) ?? ""
+            throw .fetchFailed("STS refused: \(code) \(message)")
+        }
+        return try Self.credentials(fromResponse: response.body)
+    }
+
+    /// The `Credentials` element of an `AssumeRole*` answer.
+    public static func credentials(fromResponse xml: String) throws(CredentialError) -> AWSCredentials {
+        guard let keyID = XMLText.element("AccessKeyId", in: xml),
+            let secret = XMLText.element("SecretAccessKey", in: xml),
+            let token = XMLText.element("SessionToken", in: xml),
+            let expirationText = XMLText.element("Expiration", in: xml)
+        else { throw .invalidResponse("STS answered without complete credentials.") }
+        guard let expiration = ISO8601Time.parse(expirationText) else {
+            throw .invalidResponse("STS answered an unreadable expiry time: \(expirationText)")
+        }
+        return AWSCredentials(
+            accessKeyID: keyID, secretAccessKey: secret, sessionToken: token, expiration: expiration)
+    }
+
+    static func form(_ parameters: [(String, String)]) -> String {
+        parameters.map { "\($0.0)=\(SigV4Signer.uriEncode($0.1, keepSlash: false))" }.joined(separator: "&")
+    }
+}
+
+/// The text of simple XML elements, as AWS answers carry them.
+enum XMLText {
+    /// The unescaped text of the first `<name>` element, or nil.
+    static func element(_ name: String, in xml: String) -> String? {
+        guard let open = xml.range(of: "<\(name)>"),
+            let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex)
+        else { return nil }
+        return unescape(xml[open.upperBound..<close.lowerBound])
+    }
+
+    static func unescape(_ text: Substring) -> String {
+        guard text.contains("&") else { return String(text) }
+        return text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+}
+
+/// The ISO 8601 times of credential expiry (`2026-11-29T12:00:00Z`, with or without fractions).
+enum ISO8601Time {
+    static func parse(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let date = try? Date(trimmed, strategy: .iso8601) { return date }
+        return try? Date(trimmed, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
