@@ -27,7 +27,8 @@ public struct ConfigurationResolver: Sendable {
     public static let settingNames = [
         "listen", "admin-listen", "region", "sqs-endpoint", "s3-endpoint", "sts-endpoint", "bucket",
         "upstream-connect-timeout", "upstream-read-timeout", "upstream-idle-timeout", "upstream-max-attempts",
-        "ca-bundle", "shutdown-grace-period", "max-request-size", "log-level", "log-format", "threshold",
+        "ca-bundle", "client-idle-timeout", "shutdown-grace-period", "max-request-size", "log-level", "log-format",
+        "threshold",
         "always-through-s3",
         "legacy-attribute-name", "retain-payloads", "s3-key-prefix", "sse", "sse-kms-key-id", "s3-acl",
         "ignore-payload-not-found", "max-payload-size", "part-size", "parts-in-flight",
@@ -99,6 +100,9 @@ public struct ConfigurationResolver: Sendable {
         }
         if let path = value("ca-bundle") ?? environment["AWS_CA_BUNDLE"], !path.isEmpty {
             configuration.caBundle = path
+        }
+        if let text = value("client-idle-timeout") {
+            configuration.clientIdleTimeout = try Self.seconds(text, setting: "client-idle-timeout")
         }
         if let text = value("shutdown-grace-period") {
             configuration.shutdownGracePeriod = try Self.seconds(text, setting: "shutdown-grace-period")

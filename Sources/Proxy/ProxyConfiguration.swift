@@ -31,6 +31,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamMaxAttempts: Int
     /// A PEM file of certificate authorities to trust upstream instead of the system's.
     public var caBundle: String?
+    /// How long a client connection may stay idle between requests before it is closed, in seconds.
+    public var clientIdleTimeout: Double
     /// How long requests in progress may take to finish after SIGTERM, in seconds.
     public var shutdownGracePeriod: Double
     /// The largest request body held in memory, in bytes: every request but a send whose bodies
@@ -77,7 +79,8 @@ public struct ProxyConfiguration: Sendable {
         adminPort: Int = defaultAdminPort, region: String, sqsEndpoint: UpstreamEndpoint? = nil,
         s3Endpoint: UpstreamEndpoint? = nil, stsEndpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
         upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, upstreamIdleTimeout: Double = 30,
-        upstreamMaxAttempts: Int = 3, caBundle: String? = nil, shutdownGracePeriod: Double = 25,
+        upstreamMaxAttempts: Int = 3, caBundle: String? = nil, clientIdleTimeout: Double = 60,
+        shutdownGracePeriod: Double = 25,
         maxRequestBodySize: Int = defaultMaxRequestBodySize,
         threshold: Int = defaultThreshold, alwaysThroughS3: Bool = false, legacyAttributeName: Bool = false,
         retainPayloads: Bool = false, s3KeyPrefix: String = "", serverSideEncryption: String? = nil,
@@ -98,6 +101,7 @@ public struct ProxyConfiguration: Sendable {
         self.upstreamIdleTimeout = upstreamIdleTimeout
         self.upstreamMaxAttempts = upstreamMaxAttempts
         self.caBundle = caBundle
+        self.clientIdleTimeout = clientIdleTimeout
         self.shutdownGracePeriod = shutdownGracePeriod
         self.maxRequestBodySize = maxRequestBodySize
         self.threshold = threshold

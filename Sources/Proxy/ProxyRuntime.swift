@@ -70,17 +70,27 @@ public enum ProxyRuntime {
                 upstream: upstream, extendedClient: extendedClient,
                 maxHeldRequestSize: configuration.maxRequestBodySize, logger: logger),
             group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
-        let reachability = UpstreamReachability(client: client, endpoint: configuration.sqsEndpoint)
+        let sqsReachability = UpstreamReachability(client: client, endpoint: configuration.sqsEndpoint)
+        let s3Reachability =
+            configuration.bucket == nil ? nil : UpstreamReachability(client: client, endpoint: configuration.s3Endpoint)
         let admin = AdminServer(
             host: configuration.adminHost, port: configuration.adminPort, group: group, logger: logger,
             readiness: {
                 if draining.isSet { return .init(ready: false, detail: "shutting down") }
                 let credentialsReady = credentials.isReady
-                let reachable = await reachability.check()
-                return AdminServer.Readiness(
-                    ready: credentialsReady && reachable,
-                    detail: "credentials (\(credentials.name)): \(credentialsReady ? "ready" : "not ready")\n"
-                        + "upstream SQS \(configuration.sqsEndpoint): \(reachable ? "reachable" : "unreachable")")
+                async let sqsCheck = sqsReachability.check()
+                async let s3Check = s3Reachability?.check()
+                let (sqsReachable, s3Reachable) = await (sqsCheck, s3Check)
+                var lines = [
+                    "credentials (\(credentials.name)): \(credentialsReady ? "ready" : "not ready")",
+                    "upstream SQS \(configuration.sqsEndpoint): \(sqsReachable ? "reachable" : "unreachable")",
+                ]
+                var ready = credentialsReady && sqsReachable
+                if let reachable = s3Reachable {
+                    lines.append("upstream S3 \(configuration.s3Endpoint): \(reachable ? "reachable" : "unreachable")")
+                    ready = ready && reachable
+                }
+                return AdminServer.Readiness(ready: ready, detail: lines.joined(separator: "\n"))
             },
             metrics: metrics, onBound: onAdminBound)
         // Shut down in reverse order: the SQS listener first, the refresher (which in-flight
@@ -118,7 +128,7 @@ struct CredentialRefresher: Service {
     }
 }
 
-/// Whether the upstream SQS endpoint answers HTTP at all (any status counts), remembered for a
+/// Whether an upstream endpoint answers HTTP at all (any status counts), remembered for a
 /// few seconds so that frequent probes do not become upstream load.
 final class UpstreamReachability: Sendable {
     let client: HTTPClient

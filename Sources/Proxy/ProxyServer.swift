@@ -41,9 +41,12 @@ public struct ProxyServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .bind(host: configuration.listenHost, port: configuration.listenPort) { channel in
+            .bind(host: configuration.listenHost, port: configuration.listenPort) { [configuration] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        IdleConnectionCloser(
+                            timeout: .milliseconds(Int64(configuration.clientIdleTimeout * 1000))))
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }

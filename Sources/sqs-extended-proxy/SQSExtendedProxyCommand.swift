@@ -81,6 +81,11 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
     var caBundle: String?
 
     @Option(
+        name: .customLong("client-idle-timeout"),
+        help: "Seconds a client connection may stay idle between requests before it is closed (default 60).")
+    var clientIdleTimeout: String?
+
+    @Option(
         name: .customLong("shutdown-grace-period"),
         help: "Seconds requests in progress (long polls included) may take to finish after SIGTERM (default 25).")
     var shutdownGracePeriod: String?
@@ -174,7 +179,8 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
             "s3-endpoint": s3Endpoint, "sts-endpoint": stsEndpoint, "bucket": bucket,
             "upstream-connect-timeout": upstreamConnectTimeout, "upstream-read-timeout": upstreamReadTimeout,
             "upstream-idle-timeout": upstreamIdleTimeout, "upstream-max-attempts": upstreamMaxAttempts,
-            "ca-bundle": caBundle, "shutdown-grace-period": shutdownGracePeriod, "max-request-size": maxRequestSize,
+            "ca-bundle": caBundle, "client-idle-timeout": clientIdleTimeout,
+            "shutdown-grace-period": shutdownGracePeriod, "max-request-size": maxRequestSize,
             "log-level": logLevel, "log-format": logFormat,
             "threshold": threshold, "s3-key-prefix": s3KeyPrefix, "sse": sse, "sse-kms-key-id": sseKMSKeyID,
             "s3-acl": s3ACL, "max-payload-size": maxPayloadSize, "part-size": partSize,

@@ -34,6 +34,41 @@ struct ConfigurationResolverTests {
         #expect(configuration.sqsEndpoint.origin == "https://sqs.us-west-2.amazonaws.com")
         #expect(configuration.upstreamReadTimeout > 20)
         #expect(configuration.bucket == nil)
+        #expect(configuration.adminHost == "127.0.0.1" && configuration.adminPort == 9325)
+        #expect(configuration.stsEndpoint.origin == "https://sts.us-west-2.amazonaws.com")
+        #expect(configuration.upstreamMaxAttempts == 3 && configuration.upstreamIdleTimeout == 30)
+        #expect(configuration.caBundle == nil)
+        #expect(configuration.clientIdleTimeout == 60 && configuration.shutdownGracePeriod == 25)
+    }
+
+    @Test func operatingSettings() throws {
+        let configuration = try ConfigurationResolver(
+            commandLine: ["admin-listen": "0.0.0.0:9999", "upstream-max-attempts": "1"],
+            environment: [
+                "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_STS": "http://localhost:4566",
+                "AWS_CA_BUNDLE": "/etc/ca.pem",
+                "SQS_PROXY_SHUTDOWN_GRACE_PERIOD": "5",
+            ],
+            file: ["upstream-idle-timeout": "10", "client-idle-timeout": "120"]
+        ).resolve()
+        #expect(configuration.adminHost == "0.0.0.0" && configuration.adminPort == 9999)
+        #expect(configuration.stsEndpoint.origin == "http://localhost:4566")
+        #expect(configuration.caBundle == "/etc/ca.pem")
+        #expect(configuration.upstreamMaxAttempts == 1 && configuration.upstreamIdleTimeout == 10)
+        #expect(configuration.clientIdleTimeout == 120 && configuration.shutdownGracePeriod == 5)
+        let explicit = try ConfigurationResolver(
+            commandLine: ["sts-endpoint": "http://127.0.0.1:5000"],
+            environment: ["AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_STS": "http://localhost:4566"], file: [:]
+        ).resolve()
+        #expect(explicit.stsEndpoint.origin == "http://127.0.0.1:5000")
+        for settings in [
+            ["upstream-max-attempts": "0"], ["upstream-max-attempts": "11"], ["admin-listen": "nowhere"],
+            ["shutdown-grace-period": "-1"], ["client-idle-timeout": "0"], ["sts-endpoint": "ftp://x"],
+        ] {
+            #expect(throws: ConfigurationError.self, "\(settings)") {
+                try ConfigurationResolver(commandLine: settings, environment: ["AWS_REGION": "x"], file: [:]).resolve()
+            }
+        }
     }
 
     @Test func regionFallsBackInOrder() throws {

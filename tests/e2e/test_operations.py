@@ -353,15 +353,30 @@ def test_sigterm_lets_a_long_poll_finish_then_exits_0(launch, direct_sqs):
     direct_sqs.delete_queue(QueueUrl=url)
 
 
-def test_sigterm_closes_idle_connections_at_once(launch):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_closes_idle_connections_at_once(launch, stop):
     proxy = launch(credentials=True, env={"SQS_PROXY_SHUTDOWN_GRACE_PERIOD": "20"})
     client = make_client(proxy.endpoint)
     client.list_queues()
     started = time.monotonic()
-    proxy.process.send_signal(signal.SIGTERM)
+    proxy.process.send_signal(stop)
     assert proxy.process.wait(10) == 0
     assert time.monotonic() - started < 5
     assert "stopped" in proxy.stderr()
+
+
+def test_idle_client_connections_are_closed_but_long_polls_are_not(launch):
+    proxy = launch("--client-idle-timeout", "1", credentials=True)
+    host, port = proxy.endpoint.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as idle:
+        time.sleep(2)
+        assert idle.recv(1) == b"", "the idle connection is still open"
+    client = make_client(proxy.endpoint)
+    url = client.create_queue(QueueName=f"q-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    started = time.monotonic()
+    assert "Messages" not in client.receive_message(QueueUrl=url, WaitTimeSeconds=3)
+    assert time.monotonic() - started >= 2.5
+    client.delete_queue(QueueUrl=url)
 
 
 def test_grace_period_bounds_the_shutdown(launch):
