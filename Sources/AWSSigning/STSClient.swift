@@ -48,7 +48,7 @@ public struct STSClient: Sendable {
         ]
         if let credentials {
             let signature = SigV4Signer(region: region, service: "sts").sign(
-                method: "POST", path: endpoint.basePath.isEmpty ? "/" : endpoint.basePath, query: "",
+                method: "POST", path: endpoint.basePath + "/", query: "",
                 headers: headers, payloadHash: SigV4Signer.payloadHash(Array(form.utf8)), credentials: credentials,
                 date: .now())
             headers.append(contentsOf: signature.headers)
