@@ -5,7 +5,9 @@ let package = Package(
     name: "sqs-extended-proxy",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "sqs-extended-proxy", targets: ["sqs-extended-proxy"])
+        .executable(name: "sqs-extended-proxy", targets: ["sqs-extended-proxy"]),
+        // The pure codecs and signing, for the micro-benchmarks in Benchmarks/.
+        .library(name: "SQSExtendedProxyCore", targets: ["SQSWire", "ExtendedPayload", "AWSSigning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),

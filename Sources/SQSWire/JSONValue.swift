@@ -52,35 +52,22 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-extension JSONValue: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-}
-
 extension JSONValue {
     /// Parses a JSON document.
     public static func parse(_ bytes: some Collection<UInt8>) throws(SQSError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch {
-            throw .malformedRequest("The request body is not valid JSON.")
+        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(SQSError) in try parse(UnsafeRawBufferPointer(buffer)) }
         }
+        if let parsed { return try parsed.get() }
+        return try Array(bytes).withUnsafeBytes { buffer in
+            Result { () throws(SQSError) in try parse(buffer) }
+        }.get()
+    }
+
+    /// Parses a JSON document.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SQSError) -> JSONValue {
+        var parser = JSONParser(bytes)
+        return try parser.parseDocument()
     }
 
     /// The compact UTF-8 serialization, object members sorted by key.

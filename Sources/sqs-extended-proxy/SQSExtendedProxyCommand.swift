@@ -165,6 +165,13 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         help: "Ask the admin listener's /healthz, exit 0 if it answers 200, 1 otherwise (a container HEALTHCHECK).")
     var healthCheck = false
 
+    /// Makes NIO's event loops Swift Concurrency's executor before anything runs, so that the
+    /// request path does not hop between the event loop threads and a second thread pool.
+    static func main() async {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await main(nil)
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var fileSettings: [String: String] = [:]
@@ -198,16 +205,11 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ValidationError("Unknown log level \(levelName).")
         }
-        let format = resolver.value("log-format") ?? "text"
-        guard format == "text" || format == "json" else {
-            throw ValidationError("log-format must be text or json: \(format)")
+        let formatName = resolver.value("log-format") ?? "text"
+        guard let format = LineLogHandler.Format(rawValue: formatName) else {
+            throw ValidationError("log-format must be text or json: \(formatName)")
         }
-        LoggingSystem.bootstrap { label in
-            if format == "json" { return JSONLineLogHandler(label: label, level: level) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "sqs-extended-proxy")
         logger.debug("malloc mmap threshold fixed", metadata: ["bytes": "\(c_malloc_tuning_mmap_threshold)"])
         let registry = PrometheusCollectorRegistry()
