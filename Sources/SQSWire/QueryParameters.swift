@@ -25,15 +25,37 @@ public struct QueryParameters: Sendable, Hashable {
 
     /// Parses a form-encoded string (`a=1&b=x+y&c=%E2%82%AC`).
     public static func parse(_ bytes: some Collection<UInt8>) throws(SQSError) -> QueryParameters {
+        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(SQSError) in try parse(UnsafeRawBufferPointer(buffer)) }
+        }
+        if let parsed { return try parsed.get() }
+        return try Array(bytes).withUnsafeBytes { buffer in
+            Result { () throws(SQSError) in try parse(buffer) }
+        }.get()
+    }
+
+    /// Parses a form-encoded string (`a=1&b=x+y&c=%E2%82%AC`) held in contiguous memory.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SQSError) -> QueryParameters {
         var pairs: [(name: String, value: String)] = []
-        for field in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let separator = field.firstIndex(of: UInt8(ascii: "="))
-            let rawName = field[..<(separator ?? field.endIndex)]
-            let rawValue = separator.map { field[field.index(after: $0)...] } ?? field[field.endIndex...]
-            guard let name = FormEncoding.decode(rawName), let value = FormEncoding.decode(rawValue) else {
-                throw .malformedRequest("The request is not valid form encoding.")
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            var separator: Int?
+            while end < bytes.count && bytes[end] != UInt8(ascii: "&") {
+                if separator == nil && bytes[end] == UInt8(ascii: "=") { separator = end }
+                end += 1
             }
-            pairs.append((name, value))
+            if end > start {
+                let nameEnd = separator ?? end
+                let valueStart = separator.map { $0 + 1 } ?? end
+                guard let name = FormEncoding.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<nameEnd])),
+                    let value = FormEncoding.decode(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end]))
+                else {
+                    throw .malformedRequest("The request is not valid form encoding.")
+                }
+                pairs.append((name, value))
+            }
+            start = end + 1
         }
         return QueryParameters(pairs)
     }
@@ -56,28 +78,25 @@ enum FormEncoding {
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// Decodes `+` to space and `%XX` escapes; nil for a broken escape or invalid UTF-8.
-    static func decode(_ bytes: some Collection<UInt8>) -> String? {
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> String? {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
+        var index = 0
+        while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "+"):
                 output.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                let high = bytes.index(after: index)
-                guard high != bytes.endIndex else { return nil }
-                let low = bytes.index(after: high)
-                guard low != bytes.endIndex, let h = hexValue(bytes[high]), let l = hexValue(bytes[low]) else {
-                    return nil
-                }
-                output.append(h << 4 | l)
-                index = low
+                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
+                    let low = hexValue(bytes[index + 2])
+                else { return nil }
+                output.append(high << 4 | low)
+                index += 2
             default:
                 output.append(byte)
             }
-            index = bytes.index(after: index)
+            index += 1
         }
         return String(validating: output, as: UTF8.self)
     }

@@ -112,7 +112,7 @@ public struct StreamingFormReader: Sendable {
     }
 
     private static func decode(_ bytes: [UInt8]) throws(SQSError) -> String {
-        guard let decoded = FormEncoding.decode(bytes) else { throw invalid }
+        guard let decoded = bytes.withUnsafeBytes({ FormEncoding.decode($0) }) else { throw invalid }
         return decoded
     }
 }
