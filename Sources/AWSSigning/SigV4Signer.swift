@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -34,6 +35,7 @@ public struct SigV4Signer: Sendable {
     public var region: String
     public var service: String
     public var pathStyle: PathStyle
+    private let keys = SigningKeyCache()
 
     public init(region: String, service: String, pathStyle: PathStyle = .normalizedDoubleEncoded) {
         self.region = region
@@ -107,11 +109,14 @@ public struct SigV4Signer: Sendable {
     }
 
     func signingKey(secret: String, day: String) -> SymmetricKey {
-        var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
-        for part in [day, region, service, "aws4_request"] {
-            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+        let inputs = SigningKeyCache.Inputs(secret: secret, day: day, region: region, service: service)
+        return keys.key(for: inputs) {
+            var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
+            for part in [day, region, service, "aws4_request"] {
+                key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+            }
+            return key
         }
-        return key
     }
 
     func canonicalURI(_ path: String) -> String {
@@ -165,6 +170,18 @@ public struct SigV4Signer: Sendable {
     }
 
     static func foldSpaces(_ value: String) -> String {
+        // Most values have no whitespace to fold: no leading, trailing or doubled blank.
+        var previousBlank = true
+        var clean = true
+        for byte in value.utf8 {
+            let blank = byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+            if blank && (previousBlank || byte != 0x20) {
+                clean = false
+                break
+            }
+            previousBlank = blank
+        }
+        if clean && !previousBlank || value.isEmpty { return value }
         var output = ""
         var pendingSpace = false
         for character in value.unicodeScalars {
@@ -177,6 +194,27 @@ public struct SigV4Signer: Sendable {
             }
         }
         return output
+    }
+}
+
+/// The last signing key derived: deriving one takes four HMACs, and its inputs change once a day or
+/// when the credentials rotate.
+final class SigningKeyCache: Sendable {
+    struct Inputs: Equatable, Sendable {
+        var secret: String
+        var day: String
+        var region: String
+        var service: String
+    }
+
+    private let last = Mutex<(inputs: Inputs, key: [UInt8])?>(nil)
+
+    func key(for inputs: Inputs, derive: () -> SymmetricKey) -> SymmetricKey {
+        if let last = last.withLock({ $0 }), last.inputs == inputs { return SymmetricKey(data: last.key) }
+        let key = derive()
+        let bytes = key.withUnsafeBytes { Array($0) }
+        last.withLock { $0 = (inputs, bytes) }
+        return key
     }
 }
 
