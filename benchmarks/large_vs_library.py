@@ -11,9 +11,8 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from small_messages import BUCKET, ROOT, Process, free_port, wait_for
+from small_messages import BUCKET, ROOT, Process, free_port, stop, wait_for, write_results
 
 MIB = 1024 * 1024
 
@@ -97,14 +96,9 @@ def main():
                 )
                 sys.stdout.flush()
                 sqs.delete_queue(QueueUrl=queue)
-        Path(options.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(options.output).write_text(json.dumps(results, indent=1))
-        print(f"written: {options.output}")
+        write_results(options.output, results)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-                child.wait()
+        stop(children)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,19 @@ def wrk(url, queue, action, connections, seconds, timeout):
     return result
 
 
+def write_results(path, results):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(results, indent=1))
+    print(f"written: {path}")
+
+
+def stop(children):
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
+
+
 def create_queue(moto_port, name):
     import boto3
 
@@ -188,14 +201,9 @@ def main():
             print(f"proxy peak RSS during the {backend} runs: {measured.peak_mib():.1f} MiB")
             proxy.terminate()
             proxy.wait()
-        Path(options.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(options.output).write_text(json.dumps(results, indent=1))
-        print(f"written: {options.output}")
+        write_results(options.output, results)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-                child.wait()
+        stop(children)
         for pid in nginx_pids:
             try:
                 os.kill(pid, 15)

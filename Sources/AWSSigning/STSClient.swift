@@ -88,10 +88,10 @@ public struct STSClient: Sendable {
     }
 }
 
-/// The text of simple XML elements, as AWS answers carry them.
-enum XMLText {
+/// The text of simple XML elements, as AWS answers (STS, S3 errors and results) carry them.
+public enum XMLText {
     /// The unescaped text of the first `<name>` element, or nil.
-    static func element(_ name: String, in xml: String) -> String? {
+    public static func element(_ name: String, in xml: String) -> String? {
         guard let open = xml.range(of: "<\(name)>"),
             let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex)
         else { return nil }

@@ -1,3 +1,4 @@
+import AWSSigning
 import Foundation
 import NIOCore
 
@@ -33,8 +34,8 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
     /// The error an S3 error response describes.
     static func from(status: Int, body: ByteBuffer, bucket: String, key: String) -> ObjectStoreError {
         let text = String(buffer: body)
-        let code = Self.element("Code", in: text) ?? "HTTP \(status)"
-        let message = Self.element("Message", in: text).map { "\(code): \($0)" } ?? code
+        let code = XMLText.element("Code", in: text) ?? "HTTP \(status)"
+        let message = XMLText.element("Message", in: text).map { "\(code): \($0)" } ?? code
         switch code {
         case "NoSuchKey": return ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: message)
         case "NoSuchBucket": return ObjectStoreError(.bucketNotFound, bucket: bucket, key: key, detail: message)
@@ -42,12 +43,5 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
             if status == 404 { return ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: message) }
             return ObjectStoreError(.rejected, bucket: bucket, key: key, detail: message)
         }
-    }
-
-    static func element(_ name: String, in text: String) -> String? {
-        guard let start = text.range(of: "<\(name)>"),
-            let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
-        else { return nil }
-        return String(text[start.upperBound..<end.lowerBound])
     }
 }

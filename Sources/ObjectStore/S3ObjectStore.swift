@@ -115,7 +115,7 @@ public struct S3ObjectStore: Sendable {
         let response = try await send(
             .POST, bucket: bucket, key: key, query: "uploads=", headers: putHeaders(options))
         guard response.status == .ok,
-            let uploadID = ObjectStoreError.element("UploadId", in: String(buffer: response.body))
+            let uploadID = XMLText.element("UploadId", in: String(buffer: response.body))
         else { throw response.error }
         return uploadID
     }

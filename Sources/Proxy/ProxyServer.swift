@@ -140,6 +140,13 @@ public struct ProxyServer: Service {
     private func logAnswered(_ response: ProxyResponse, duration: Duration) {
         let action = response.action?.rawValue ?? "Unknown"
         ProxyMetrics.requestAnswered(action: action, status: response.status, duration: duration)
+        // The metadata is built only when info lines are written.
+        logger.info("request", metadata: Self.requestMetadata(response, action: action, duration: duration))
+    }
+
+    private static func requestMetadata(_ response: ProxyResponse, action: String, duration: Duration)
+        -> Logger.Metadata
+    {
         var metadata: Logger.Metadata = [
             "action": "\(action)", "status": "\(response.status.code)",
             "duration_ms":
@@ -147,7 +154,7 @@ public struct ProxyServer: Service {
             "request_id": "\(response.headers.first(name: "x-amzn-RequestId") ?? "")",
         ]
         if let queueURL = response.queueURL { metadata["queue"] = "\(queueURL.split(separator: "/").last ?? "")" }
-        logger.info("request", metadata: metadata)
+        return metadata
     }
 
     private func write(

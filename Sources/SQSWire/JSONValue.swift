@@ -55,13 +55,7 @@ public enum JSONValue: Sendable, Hashable {
 extension JSONValue {
     /// Parses a JSON document.
     public static func parse(_ bytes: some Collection<UInt8>) throws(SQSError) -> JSONValue {
-        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(SQSError) in try parse(UnsafeRawBufferPointer(buffer)) }
-        }
-        if let parsed { return try parsed.get() }
-        return try Array(bytes).withUnsafeBytes { buffer in
-            Result { () throws(SQSError) in try parse(buffer) }
-        }.get()
+        try withContiguousBytes(bytes) { buffer throws(SQSError) in try parse(buffer) }
     }
 
     /// Parses a JSON document.

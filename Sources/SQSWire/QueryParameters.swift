@@ -25,13 +25,7 @@ public struct QueryParameters: Sendable, Hashable {
 
     /// Parses a form-encoded string (`a=1&b=x+y&c=%E2%82%AC`).
     public static func parse(_ bytes: some Collection<UInt8>) throws(SQSError) -> QueryParameters {
-        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(SQSError) in try parse(UnsafeRawBufferPointer(buffer)) }
-        }
-        if let parsed { return try parsed.get() }
-        return try Array(bytes).withUnsafeBytes { buffer in
-            Result { () throws(SQSError) in try parse(buffer) }
-        }.get()
+        try withContiguousBytes(bytes) { buffer throws(SQSError) in try parse(buffer) }
     }
 
     /// Parses a form-encoded string (`a=1&b=x+y&c=%E2%82%AC`) held in contiguous memory.
