@@ -104,6 +104,8 @@ let package = Package(
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
         .testTarget(name: "UpstreamRetryTests", dependencies: ["UpstreamRetry"]),
         .testTarget(
+            name: "ObjectStoreTests", dependencies: ["ObjectStore", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
             name: "AWSSigningTests",
             dependencies: [
                 "AWSSigning",

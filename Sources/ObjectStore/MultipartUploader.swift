@@ -7,6 +7,12 @@ public struct MultipartUploader: Sendable {
     /// S3's smallest part (but the last).
     public static let minimumPartSize = 5 * 1024 * 1024
 
+    /// One part to upload: held in memory, or streamed while it arrives.
+    public enum Part: Sendable {
+        case bytes(ByteBuffer)
+        case streamed(StreamedPart)
+    }
+
     public let store: S3ObjectStore
     public let partSize: Int
     public let partsInFlight: Int
@@ -25,7 +31,7 @@ public struct MultipartUploader: Sendable {
         do {
             try await upload(bucket: bucket, key: key, options: options) {
                 guard remaining.readableBytes > 0 else { return nil }
-                return remaining.readSlice(length: min(partSize, remaining.readableBytes))
+                return remaining.readSlice(length: min(partSize, remaining.readableBytes)).map(Part.bytes)
             }
         } catch let error as ObjectStoreError {
             throw error
@@ -35,9 +41,10 @@ public struct MultipartUploader: Sendable {
     }
 
     /// Uploads the parts `nextPart` returns until it returns nil. An error of `nextPart` (the client's
-    /// body ending early, say) aborts the upload and is rethrown as it is.
+    /// body ending early, say) aborts the upload and is rethrown as it is. A streamed part is
+    /// uploaded while `nextPart` is called for the next one: `nextPart` must finish (or fail) it first.
     public func upload(
-        bucket: String, key: String, options: S3ObjectStore.PutOptions, nextPart: () async throws -> ByteBuffer?
+        bucket: String, key: String, options: S3ObjectStore.PutOptions, nextPart: () async throws -> Part?
     ) async throws {
         let uploadID = try await store.createMultipartUpload(bucket: bucket, key: key, options: options)
         do {
@@ -50,15 +57,15 @@ public struct MultipartUploader: Sendable {
     }
 
     private func uploadParts(
-        bucket: String, key: String, uploadID: String, nextPart: () async throws -> ByteBuffer?
+        bucket: String, key: String, uploadID: String, nextPart: () async throws -> Part?
     ) async throws -> [String] {
         let store = self.store
-        let result = await withTaskGroup(of: Result<(Int, String), ObjectStoreError>.self) {
+        let result = await withTaskGroup(of: Result<(Int, String), any Error>.self) {
             group -> Result<[String], any Error> in
             var etags: [Int: String] = [:]
             var count = 0
             var running = 0
-            func collect(_ result: Result<(Int, String), ObjectStoreError>?) -> ObjectStoreError? {
+            func collect(_ result: Result<(Int, String), any Error>?) -> (any Error)? {
                 running -= 1
                 switch result {
                 case .success(let (number, etag)): etags[number] = etag
@@ -76,10 +83,17 @@ public struct MultipartUploader: Sendable {
                     count += 1
                     let number = count
                     group.addTask {
-                        do throws(ObjectStoreError) {
-                            let etag = try await store.uploadPart(
-                                bucket: bucket, key: key, uploadID: uploadID, number: number, body: part)
-                            return .success((number, etag))
+                        do {
+                            switch part {
+                            case .bytes(let body):
+                                let etag = try await store.uploadPart(
+                                    bucket: bucket, key: key, uploadID: uploadID, number: number, body: body)
+                                return .success((number, etag))
+                            case .streamed(let streamed):
+                                let etag = try await store.uploadPart(
+                                    bucket: bucket, key: key, uploadID: uploadID, number: number, streaming: streamed)
+                                return .success((number, etag))
+                            }
                         } catch {
                             return .failure(error)
                         }

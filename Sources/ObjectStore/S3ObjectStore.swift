@@ -51,7 +51,7 @@ public struct S3ObjectStore: Sendable {
         async throws(ObjectStoreError)
     {
         let response = try await send(
-            .PUT, bucket: bucket, key: key, headers: putHeaders(options), body: body, signsPayload: false)
+            .PUT, bucket: bucket, key: key, headers: putHeaders(options), payload: .unsigned(body))
         guard response.status == .ok else { throw response.error }
     }
 
@@ -126,9 +126,27 @@ public struct S3ObjectStore: Sendable {
     {
         let response = try await send(
             .PUT, bucket: bucket, key: key, query: "partNumber=\(number)&uploadId=\(Self.queryEncode(uploadID))",
-            body: body, signsPayload: false)
+            payload: .unsigned(body))
         guard response.status == .ok, let etag = response.headers.first(name: "etag") else { throw response.error }
         return etag
+    }
+
+    /// Uploads part `number` of an upload while its bytes arrive; returns the part's ETag. The part
+    /// is streamed once; if that fails (S3 failed, or the part ended shorter than declared), it is
+    /// uploaded from memory once whole, with the usual retries.
+    public func uploadPart(bucket: String, key: String, uploadID: String, number: Int, streaming part: StreamedPart)
+        async throws -> String
+    {
+        let query = "partNumber=\(number)&uploadId=\(Self.queryEncode(uploadID))"
+        do {
+            let response = try await send(
+                .PUT, bucket: bucket, key: key, query: query, payload: .stream(part.stream, length: part.length))
+            guard response.status == .ok, let etag = response.headers.first(name: "etag") else { throw response.error }
+            return etag
+        } catch {
+            return try await uploadPart(
+                bucket: bucket, key: key, uploadID: uploadID, number: number, body: try await part.whole())
+        }
     }
 
     /// Completes an upload from its parts' ETags, in part order.
@@ -142,7 +160,7 @@ public struct S3ObjectStore: Sendable {
         xml += "</CompleteMultipartUpload>"
         let response = try await send(
             .POST, bucket: bucket, key: key, query: "uploadId=\(Self.queryEncode(uploadID))",
-            headers: [("content-type", "application/xml")], body: ByteBuffer(string: xml))
+            headers: [("content-type", "application/xml")], payload: .signed(ByteBuffer(string: xml)))
         // S3 may answer 200 and still report an error in the body.
         guard response.status == .ok, !String(buffer: response.body).contains("<Error>") else {
             throw response.error
@@ -193,12 +211,21 @@ public struct S3ObjectStore: Sendable {
         }
     }
 
+    /// A request body.
+    enum Payload {
+        /// Hashed into the signature over HTTP (over HTTPS every body is `UNSIGNED-PAYLOAD`).
+        case signed(ByteBuffer)
+        /// A payload body, never hashed.
+        case unsigned(ByteBuffer)
+        /// A payload body streamed with a declared length: sent once, never tried again.
+        case stream(AsyncThrowingStream<ByteBuffer, any Error>, length: Int)
+    }
+
     private func send(
         _ method: HTTPMethod, bucket: String, key: String, query: String = "", headers extra: [(String, String)] = [],
-        body: ByteBuffer? = nil, signsPayload: Bool = true, maxSize: Int = 1024 * 1024
+        payload: Payload? = nil, maxSize: Int = 1024 * 1024
     ) async throws(ObjectStoreError) -> Response {
-        let response = try await start(
-            method, bucket: bucket, key: key, query: query, headers: extra, body: body, signsPayload: signsPayload)
+        let response = try await start(method, bucket: bucket, key: key, query: query, headers: extra, payload: payload)
         do {
             let responseBody = try await response.body.collect(upTo: max(maxSize, 64 * 1024))
             return Response(
@@ -208,13 +235,12 @@ public struct S3ObjectStore: Sendable {
         }
     }
 
-    /// Signs and sends a request (with its body's SHA-256 when `signsPayload` and over HTTP);
-    /// returns the response with its body still to be read. Connections that cannot be made, 429
-    /// and 5xx answers are tried again (every call here may be repeated: keys are unique); an
-    /// answer that stays 5xx is thrown as its error.
+    /// Signs and sends a request; returns the response with its body still to be read. Connections
+    /// that cannot be made, 429 and 5xx answers are tried again (every call here may be repeated:
+    /// keys are unique) unless the body is a stream; an answer that stays 5xx is thrown as its error.
     private func start(
         _ method: HTTPMethod, bucket: String, key: String, query: String = "", headers extra: [(String, String)] = [],
-        body: ByteBuffer? = nil, signsPayload: Bool = true
+        payload: Payload? = nil
     ) async throws(ObjectStoreError) -> HTTPClientResponse {
         let credentials: AWSCredentials
         do {
@@ -223,14 +249,15 @@ public struct S3ObjectStore: Sendable {
             throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "no usable AWS credentials: \(error)")
         }
         let (host, path) = address(bucket: bucket, key: key)
-        let payloadHash =
-            endpoint.scheme == "https" || !signsPayload
-            ? "UNSIGNED-PAYLOAD"
-            : body.map { buffer in buffer.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) } }
-                ?? SigV4Signer.emptyPayloadHash
+        let payloadHash: String
+        switch payload {
+        case .signed(let body) where endpoint.scheme != "https":
+            payloadHash = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
+        case nil where endpoint.scheme != "https": payloadHash = SigV4Signer.emptyPayloadHash
+        default: payloadHash = "UNSIGNED-PAYLOAD"
+        }
         let operation = Self.operation(method, query: query)
-        let outcome = await retrier.run(service: "s3", repeatable: true) {
-            () -> (result: Result<HTTPClientResponse, ObjectStoreError>, failure: UpstreamFailure?) in
+        let attempt = { () async -> (result: Result<HTTPClientResponse, ObjectStoreError>, failure: UpstreamFailure?) in
             var toSign: [(name: String, value: String)] = [("host", host), ("x-amz-content-sha256", payloadHash)]
             toSign.append(contentsOf: extra.map { (name: $0.0, value: $0.1) })
             let signature = signer.sign(
@@ -241,7 +268,11 @@ public struct S3ObjectStore: Sendable {
             request.method = method
             for header in toSign { request.headers.add(name: header.name, value: header.value) }
             for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
-            if let body { request.body = .bytes(body) }
+            switch payload {
+            case .signed(let body), .unsigned(let body): request.body = .bytes(body)
+            case .stream(let pieces, let length): request.body = .stream(pieces, length: .known(Int64(length)))
+            case nil: break
+            }
             let started = ContinuousClock.now
             defer {
                 Timer(
@@ -266,7 +297,8 @@ public struct S3ObjectStore: Sendable {
                 UpstreamFailure.of(status: response.status.code, body: errorBody)
             )
         }
-        return try outcome.get()
+        if case .stream = payload { return try await attempt().result.get() }
+        return try await retrier.run(service: "s3", repeatable: true, attempt).get()
     }
 
     /// The S3 operation a request is, for the upstream latency histogram.

@@ -51,13 +51,17 @@ extension ExtendedClient {
         let wireProtocol = SQSRequestDecoder.wireProtocol(
             target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
         var reading = StreamingSendReading(
-            body: body, wireProtocol: wireProtocol, partSize: uploader.partSize,
-            maxPayloadSize: settings.policy.maxPayloadSize, maxHeldBytes: maxHeldBytes)
+            body: body, declaredLength: head.headers.first(name: "content-length").flatMap(Int.init),
+            wireProtocol: wireProtocol, partSize: uploader.partSize, maxPayloadSize: settings.policy.maxPayloadSize,
+            maxHeldBytes: maxHeldBytes)
         var held: [Int: String] = [:]
         var stored: [Int: StoredBody] = [:]
         do {
             while let entry = try await reading.nextBody() {
-                try await reading.readBody(whileHeldAtMost: uploader.partSize)
+                // A body that may fill a part goes to a multipart upload as soon as it passes the
+                // threshold, its parts streamed while they arrive; any other is read whole first.
+                try await reading.readBody(
+                    whileHeldAtMost: reading.mayFillPart ? settings.policy.threshold : uploader.partSize)
                 if reading.bodyEnded && reading.bodyLength <= settings.policy.threshold {
                     held[entry] = try reading.takeHeldBody()
                 } else {
@@ -135,6 +139,8 @@ extension ExtendedClient {
 /// and the current body's bytes not yet handed on, digests and length.
 struct StreamingSendReading {
     let body: RequestBody
+    /// The request's declared length, if it has one.
+    let declaredLength: Int?
     let partSize: Int
     let maxPayloadSize: Int
     /// The most bytes held of everything but the bodies stored in S3.
@@ -150,9 +156,17 @@ struct StreamingSendReading {
     private(set) var bodyEnded = false
     private var md5 = Insecure.MD5()
     private var sha256: SHA256?
+    /// The part being streamed, not yet full.
+    private var streamedPart: StreamedPart?
+    /// The current body's entry: 0 for SendMessage's, from 1 for a batch's.
+    private var entry = 0
 
-    init(body: RequestBody, wireProtocol: SQSProtocol, partSize: Int, maxPayloadSize: Int, maxHeldBytes: Int) {
+    init(
+        body: RequestBody, declaredLength: Int?, wireProtocol: SQSProtocol, partSize: Int, maxPayloadSize: Int,
+        maxHeldBytes: Int
+    ) {
         self.body = body
+        self.declaredLength = declaredLength
         self.partSize = partSize
         self.maxPayloadSize = maxPayloadSize
         self.maxHeldBytes = maxHeldBytes
@@ -166,6 +180,7 @@ struct StreamingSendReading {
     mutating func nextBody() async throws -> Int? {
         while let event = try await nextEvent() {
             guard case .bodyStart(let entry) = event else { continue }
+            self.entry = entry
             // Pages are only touched as the body arrives: a small body costs little of this.
             held = ByteBuffer()
             held.reserveCapacity(partSize + Self.pieceAllowance)
@@ -200,18 +215,65 @@ struct StreamingSendReading {
         }
     }
 
-    /// The next part of the current body for an upload: `partSize` bytes, or the rest once it ended.
-    /// The bytes read past the part move to a new buffer of the part's size, so that each part in
-    /// flight holds one part's memory.
-    mutating func nextPart() async throws -> ByteBuffer? {
+    /// Whether the current body may still fill a part from what is held: the request's declared
+    /// length leaves room for it (a body's bytes are never more than their encoding's). Only
+    /// SendMessage's body: in a batch, the rest of the request is shared by several entries.
+    var mayFillPart: Bool {
+        guard let declaredLength, entry == 0 else { return false }
+        return held.readableBytes + (declaredLength - body.received) >= partSize
+    }
+
+    /// The next part of the current body for an upload, once the part before it (if streamed) was
+    /// fed whole. A part that may be full is streamed: it is returned at once and fed by the next
+    /// call. Otherwise `partSize` bytes, or the rest once the body ended. Bytes read past a part
+    /// move to a new buffer, so that each part in flight holds one part's memory.
+    mutating func nextPart() async throws -> MultipartUploader.Part? {
+        if let part = streamedPart {
+            streamedPart = nil
+            do {
+                try await feed(part)
+            } catch {
+                part.fail(error)
+                throw error
+            }
+        }
+        if !bodyEnded && mayFillPart {
+            let part = StreamedPart(length: partSize)
+            streamedPart = part
+            return .streamed(part)
+        }
+        if held.capacity < partSize { moveHeldToNewBuffer(reserving: partSize + Self.pieceAllowance) }
         try await readBody(whileHeldAtMost: partSize - 1)
         guard held.readableBytes > 0 else { return nil }
         let part = held.readSlice(length: min(partSize, held.readableBytes))
+        moveHeldToNewBuffer(reserving: partSize + Self.pieceAllowance)
+        return part.map(MultipartUploader.Part.bytes)
+    }
+
+    /// Hands the held bytes and those that follow to `part` until it is full or the body ended.
+    private mutating func feed(_ part: StreamedPart) async throws {
+        while true {
+            if held.readableBytes > 0,
+                let piece = held.readSlice(length: min(held.readableBytes, partSize - part.received))
+            {
+                part.append(piece)
+                moveHeldToNewBuffer(reserving: 0)
+            }
+            if part.received == partSize || bodyEnded {
+                part.finish()
+                return
+            }
+            try await readBody(whileHeldAtMost: 0)
+        }
+    }
+
+    /// Moves what is left of `held` to a buffer of its own (the slices handed on keep the old one),
+    /// with room for `capacity` bytes.
+    private mutating func moveHeldToNewBuffer(reserving capacity: Int) {
         var next = ByteBuffer()
-        next.reserveCapacity(partSize + Self.pieceAllowance)
+        next.reserveCapacity(capacity)
         next.writeBuffer(&held)
         held = next
-        return part
     }
 
     /// Room for the piece that completes a part.

@@ -26,10 +26,14 @@ class S3FaultRelay:
                 pass
 
             def handle_any(self):
-                length = int(self.headers.get("content-length", "0"))
-                body = self.rfile.read(length) if length else b""
+                # Recorded when the request begins: a streamed part is seen while its body arrives.
                 with relay.lock:
                     relay.records.append((self.command, self.path))
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    self.close_connection = True
+                    return
                 if relay.fail_part_number and f"partNumber={relay.fail_part_number}&" in self.path:
                     self.send_response(500)
                     self.send_header("Content-Type", "application/xml")

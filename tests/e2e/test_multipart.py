@@ -44,6 +44,51 @@ def test_large_payload_goes_up_in_parts(start_proxy, s3_relay, s3, queue):
     assert key not in objects(s3)
 
 
+def test_parts_go_up_while_the_body_arrives(start_proxy, s3_relay, s3, queue):
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    endpoint = urlsplit(proxy_through(start_proxy, s3_relay).endpoint)
+    body = b"y" * (2 * PART + 4321)
+    document = b'{"QueueUrl":"' + queue.encode() + b'","MessageBody":"' + body + b'"}'
+    head = (
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        f"X-Amz-Target: AmazonSQS.SendMessage\r\nContent-Length: {len(document)}\r\n\r\n"
+    )
+    before = set(objects(s3))
+    with socket.create_connection((endpoint.hostname, endpoint.port), timeout=30) as s:
+        s.sendall(head.encode() + document[: PART // 2])
+        deadline = time.time() + 10
+        while not any("partNumber=1&" in path for _, path in s3_relay.records) and time.time() < deadline:
+            time.sleep(0.05)
+        assert any("partNumber=1&" in path for _, path in s3_relay.records), "part 1 waited for its last byte"
+        s.sendall(document[PART // 2 :])
+        response = s.makefile("rb").readline()
+    assert b" 200 " in response
+    (key,) = set(objects(s3)) - before
+    assert s3.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"').endswith("-3")
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == body
+
+
+def test_body_shorter_than_its_encoding_promised_is_stored_whole(start_proxy, s3_relay, s3, queue):
+    # Every character here takes 6 bytes on the wire (\u00e9 or %C3%A9) for 2 in the body: the
+    # request may hold a full part, the body does not. Its streamed part is cut short and the body
+    # goes up from memory as the one part.
+    client = patient_client(proxy_through(start_proxy, s3_relay).endpoint)
+    body = "\u00e9" * (PART // 2 - 1000)
+    before = set(objects(s3))
+    sent = client.send_message(QueueUrl=queue, MessageBody=body)
+    assert sent["MD5OfMessageBody"] == md5_of_body(body)
+    (key,) = set(objects(s3)) - before
+    assert s3.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"').endswith("-1")
+    assert len([path for method, path in s3_relay.records if method == "PUT" and "partNumber=1&" in path]) == 2
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == body.encode()
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    message = client.receive_message(QueueUrl=queue)["Messages"][0]
+    assert message["Body"] == body
+
+
 def test_failure_half_way_aborts_the_upload_and_sends_nothing(start_proxy, s3_relay, s3, relay, direct_sqs, queue):
     s3_relay.fail_part_number = 2
     client = patient_client(proxy_through(start_proxy, s3_relay).endpoint, retries={"max_attempts": 1, "mode": "standard"})
