@@ -250,22 +250,31 @@ struct StreamingSendReading {
         return part.map(MultipartUploader.Part.bytes)
     }
 
-    /// Hands the held bytes and those that follow to `part` until it is full or the body ended.
+    /// Hands the held bytes and those that follow to `part` until it is full or the body ended, in
+    /// pieces of ``streamedPieceSize`` copied to buffers of their exact size: a part in flight
+    /// holds its own bytes and no more, and pieces that large are unmapped when freed (smaller
+    /// ones would fragment the heap). `held` is reused for the next piece.
     private mutating func feed(_ part: StreamedPart) async throws {
         while true {
-            if held.readableBytes > 0,
-                let piece = held.readSlice(length: min(held.readableBytes, partSize - part.received))
-            {
-                part.append(piece)
-                moveHeldToNewBuffer(reserving: 0)
+            let wanted = min(Self.streamedPieceSize, partSize - part.received)
+            try await readBody(whileHeldAtMost: wanted - 1)
+            let count = min(held.readableBytes, wanted)
+            if count > 0 {
+                var exact = ByteBufferAllocator().buffer(capacity: count)
+                held.withUnsafeReadableBytes { exact.writeBytes(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+                held.moveReaderIndex(forwardBy: count)
+                held.discardReadBytes()
+                part.append(exact)
             }
             if part.received == partSize || bodyEnded {
                 part.finish()
                 return
             }
-            try await readBody(whileHeldAtMost: 0)
         }
     }
+
+    /// The pieces a streamed part is sent in.
+    static let streamedPieceSize = 1024 * 1024
 
     /// Moves what is left of `held` to a buffer of its own (the slices handed on keep the old one),
     /// with room for `capacity` bytes.
