@@ -1,5 +1,6 @@
 """Draws benchmarks/results/small-messages.png from small-messages.json: requests per second and
-p99 latency against connections, for each path, each action, on the fixed-answer backend."""
+p99 latency against connections, for each path (the stack floor's forwarding path too, dashed),
+each action, on the fixed-answer backend."""
 
 import json
 import sys
@@ -17,7 +18,7 @@ runs = [r for r in json.loads(source.read_text())["runs"] if r["backend"] == "fi
 actions = sorted({r["action"] for r in runs}, reverse=True)
 figure, axes = plt.subplots(len(actions), 2, figsize=(11, 4 * len(actions)), squeeze=False)
 for row, action in enumerate(actions):
-    for path, style in (("direct", "o-"), ("nginx", "s-"), ("proxy", "^-")):
+    for path, style in (("direct", "o-"), ("nginx", "s-"), ("stack", "x--"), ("proxy", "^-")):
         points = sorted((r["connections"], r["rps"], r["p99_us"] / 1000) for r in runs if r["action"] == action and r["path"] == path)
         if not points:
             continue

@@ -4,13 +4,21 @@
   direct  wrk straight to the backend;
   nginx   through nginx as a plain reverse proxy (proxy_pass, upstream keep-alive): the floor of
           any hop;
-  proxy   through sqs-extended-proxy (release build, default settings, a payload bucket set so
-          that the extended client's path is the one measured).
+  proxy   through sqs-extended-proxy (release build, default settings but the request log off,
+          as nginx's access log is, and a payload bucket set so that the extended client's path is
+          the one measured).
+
+and, on the fixed-answer backend, the floor under the proxy (Benchmarks/StackFloor, the proxy's
+server and client stack doing none of the proxy's work):
+
+  server  the proxy's HTTP server (NIOAsyncChannel) answering by itself: no upstream call;
+  stack   the same server sending every request on with AsyncHTTPClient, as the proxy does, but
+          without decoding, signing, metrics or logging.
 
 Two backends: a fixed-answer SQS responder (nginx answering every call with one fixed result, fast
 enough not to be the bottleneck) and moto server (realistic, and itself the bottleneck). The load
 generator is wrk (one thread). Prints a table; writes every figure to --output as JSON. PROXY_ARGS
-adds options to the proxy's command line (e.g. "--log-level warning").
+adds options to the proxy's command line (e.g. "--log-level info" for the request log).
 """
 
 import argparse
@@ -26,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "bench-payloads"
-EXTRA = os.environ.get("PROXY_ARGS", "").split()
+EXTRA = os.environ.get("PROXY_ARGS", "--log-level warning").split()
 
 
 def free_port():
@@ -125,6 +133,10 @@ def main():
     parser.add_argument("--backends", default="fixed,moto")
     parser.add_argument("--actions", default="SendMessage,ReceiveMessage")
     parser.add_argument("--proxy", default=str(ROOT / ".build" / "release" / "sqs-extended-proxy"))
+    parser.add_argument(
+        "--stack-floor", default=str(ROOT / "Benchmarks" / ".build" / "release" / "StackFloor"),
+        help="the StackFloor executable; the server and stack paths are left out if it is missing",
+    )
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "small-messages.json"))
     options = parser.parse_args()
     connections = [int(c) for c in options.connections.split(",")]
@@ -150,7 +162,7 @@ def main():
         nginx_pids.append(start_nginx("fixed-answer-nginx.conf", port=fixed_port))
 
         print(f"{os.cpu_count()} cores; wrk 1 thread; {options.seconds} s per measurement; proxy {options.proxy}")
-        header = f"{'backend':<7} {'action':<15} {'conns':>5} {'path':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'errors':>7} {'proxy CPU us/req':>17}"
+        header = f"{'backend':<7} {'action':<15} {'conns':>5} {'path':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'errors':>7} {'hop CPU us/req':>17}"
         print(header)
         for backend in options.backends.split(","):
             upstream_port = fixed_port if backend == "fixed" else moto_port
@@ -169,11 +181,22 @@ def main():
             children.append(proxy)
             wait_for(proxy_port, proxy)
             measured = Process(proxy.pid)
+            hops = {"proxy": measured}
+            paths = [("direct", upstream_port), ("nginx", hop_port)]
+            if backend == "fixed" and Path(options.stack_floor).exists():
+                server_port, stack_port = free_port(), free_port()
+                for mode, port, target in (("answer", server_port, []), ("forward", stack_port, [f"http://127.0.0.1:{upstream_port}"])):
+                    floor = subprocess.Popen([options.stack_floor, mode, str(port), *target], stdout=subprocess.DEVNULL)
+                    children.append(floor)
+                    wait_for(port, floor)
+                    hops["server" if mode == "answer" else "stack"] = Process(floor.pid)
+                paths += [("server", server_port), ("stack", stack_port)]
+            paths.append(("proxy", proxy_port))
             measured.reset_peak()
             timeout = 2 if backend == "fixed" else 30
             for action in actions:
                 for count in connections:
-                    for path, port in (("direct", upstream_port), ("nginx", hop_port), ("proxy", proxy_port)):
+                    for path, port in paths:
                         url = f"http://127.0.0.1:{port}/"
                         # moto slows down as a queue fills: every moto measurement gets a new queue
                         # (ReceiveMessage on moto therefore answers with no message).
@@ -182,13 +205,14 @@ def main():
                             else create_queue(moto_port, f"bench-{action}-{count}-{path}-{int(time.time() * 1000)}")
                         )
                         wrk(url, queue, action, count, 1, timeout)
-                        cpu = measured.cpu_seconds()
+                        hop = hops.get(path)
+                        cpu = hop.cpu_seconds() if hop else 0
                         result = wrk(url, queue, action, count, options.seconds, timeout)
                         cpu_per_request = (
-                            (measured.cpu_seconds() - cpu) / max(result["requests"], 1) * 1e6 if path == "proxy" else None
+                            (hop.cpu_seconds() - cpu) / max(result["requests"], 1) * 1e6 if hop else None
                         )
                         run = {"backend": backend, "action": action, "connections": count, "path": path, **result,
-                               "proxy_cpu_us_per_request": cpu_per_request}
+                               "hop_cpu_us_per_request": cpu_per_request}
                         results["runs"].append(run)
                         print(
                             f"{backend:<7} {action:<15} {count:>5} {path:<7} {result['rps']:>9.0f} "
