@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from small_messages import BUCKET, ROOT, Process, free_port, stop, wait_for, write_results
+from small_messages import BUCKET, ROOT, Process, free_port, start_proxy, stop, wait_for, write_results
 
 MIB = 1024 * 1024
 
@@ -45,17 +45,8 @@ def main():
         credentials = dict(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
         boto3.client("s3", endpoint_url=moto_url, **credentials).create_bucket(Bucket=BUCKET)
         sqs = boto3.client("sqs", endpoint_url=moto_url, **credentials)
-        proxy = subprocess.Popen(
-            [
-                options.proxy, "--listen", f"127.0.0.1:{proxy_port}", "--admin-listen", "127.0.0.1:0",
-                "--region", "us-east-1", "--sqs-endpoint", moto_url, "--s3-endpoint", moto_url, "--bucket", BUCKET,
-            ],
-            env={**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                 "AWS_EC2_METADATA_DISABLED": "true"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        proxy = start_proxy(options.proxy, proxy_port, moto_url, moto_url, [])
         children.append(proxy)
-        wait_for(proxy_port, proxy)
         measured = Process(proxy.pid)
         print(f"{os.cpu_count()} cores; moto server as SQS and S3; boto3 on both paths; proxy {options.proxy}")
         print(

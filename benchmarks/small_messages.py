@@ -116,6 +116,22 @@ def stop(children):
             child.wait()
 
 
+def start_proxy(binary, port, sqs_url, s3_url, extra):
+    """The release proxy on `port` with a payload bucket, bench credentials, and `extra` options;
+    returns once it listens."""
+    proxy = subprocess.Popen(
+        [
+            binary, "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0", "--region", "us-east-1",
+            "--sqs-endpoint", sqs_url, "--s3-endpoint", s3_url, "--bucket", BUCKET, *extra,
+        ],
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+             "AWS_EC2_METADATA_DISABLED": "true"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for(port, proxy)
+    return proxy
+
+
 def create_queue(moto_port, name):
     import boto3
 
@@ -168,18 +184,10 @@ def main():
             upstream_port = fixed_port if backend == "fixed" else moto_port
             hop_port, proxy_port = free_port(), free_port()
             nginx_pids.append(start_nginx("nginx-hop.conf", port=hop_port, upstream_port=upstream_port))
-            proxy = subprocess.Popen(
-                [
-                    options.proxy, "--listen", f"127.0.0.1:{proxy_port}", "--admin-listen", "127.0.0.1:0",
-                    "--region", "us-east-1", "--sqs-endpoint", f"http://127.0.0.1:{upstream_port}",
-                    "--s3-endpoint", f"http://127.0.0.1:{moto_port}", "--bucket", BUCKET, *EXTRA,
-                ],
-                env={**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                     "AWS_EC2_METADATA_DISABLED": "true"},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            proxy = start_proxy(
+                options.proxy, proxy_port, f"http://127.0.0.1:{upstream_port}", f"http://127.0.0.1:{moto_port}", EXTRA
             )
             children.append(proxy)
-            wait_for(proxy_port, proxy)
             measured = Process(proxy.pid)
             hops = {"proxy": measured}
             paths = [("direct", upstream_port), ("nginx", hop_port)]

@@ -84,16 +84,17 @@ public struct MultipartUploader: Sendable {
                     let number = count
                     group.addTask {
                         do {
-                            switch part {
-                            case .bytes(let body):
-                                let etag = try await store.uploadPart(
-                                    bucket: bucket, key: key, uploadID: uploadID, number: number, body: body)
-                                return .success((number, etag))
-                            case .streamed(let streamed):
-                                let etag = try await store.uploadPart(
-                                    bucket: bucket, key: key, uploadID: uploadID, number: number, streaming: streamed)
-                                return .success((number, etag))
-                            }
+                            let etag =
+                                switch part {
+                                case .bytes(let body):
+                                    try await store.uploadPart(
+                                        bucket: bucket, key: key, uploadID: uploadID, number: number, body: body)
+                                case .streamed(let streamed):
+                                    try await store.uploadPart(
+                                        bucket: bucket, key: key, uploadID: uploadID, number: number,
+                                        streaming: streamed)
+                                }
+                            return .success((number, etag))
                         } catch {
                             return .failure(error)
                         }

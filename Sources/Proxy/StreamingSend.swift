@@ -242,11 +242,10 @@ struct StreamingSendReading {
             streamedPart = part
             return .streamed(part)
         }
-        if held.capacity < partSize { moveHeldToNewBuffer(reserving: partSize + Self.pieceAllowance) }
         try await readBody(whileHeldAtMost: partSize - 1)
         guard held.readableBytes > 0 else { return nil }
         let part = held.readSlice(length: min(partSize, held.readableBytes))
-        moveHeldToNewBuffer(reserving: partSize + Self.pieceAllowance)
+        moveHeldToNewBuffer()
         return part.map(MultipartUploader.Part.bytes)
     }
 
@@ -276,11 +275,11 @@ struct StreamingSendReading {
     /// The pieces a streamed part is sent in.
     static let streamedPieceSize = 1024 * 1024
 
-    /// Moves what is left of `held` to a buffer of its own (the slices handed on keep the old one),
-    /// with room for `capacity` bytes.
-    private mutating func moveHeldToNewBuffer(reserving capacity: Int) {
+    /// Moves what is left of `held` to a new buffer of a part's size: the slice handed on keeps the
+    /// old one.
+    private mutating func moveHeldToNewBuffer() {
         var next = ByteBuffer()
-        next.reserveCapacity(capacity)
+        next.reserveCapacity(partSize + Self.pieceAllowance)
         next.writeBuffer(&held)
         held = next
     }
