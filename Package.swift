@@ -104,7 +104,17 @@ let package = Package(
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
         .testTarget(name: "UpstreamRetryTests", dependencies: ["UpstreamRetry"]),
         .testTarget(
-            name: "ObjectStoreTests", dependencies: ["ObjectStore", .product(name: "NIOCore", package: "swift-nio")]),
+            name: "ObjectStoreTests",
+            dependencies: [
+                "ObjectStore",
+                "AWSSigning",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "AWSSigningTests",
             dependencies: [

@@ -5,12 +5,14 @@ through the proxy and receives it back, and writes and reads the same bytes stra
 with the same minimal streaming HTTP client (Python's http.client: the body is generated as it is
 sent, so the client holds nothing and costs the same on both paths). The direct path is measured
 twice: one PUT, and a multipart upload with the proxy's part size and parallelism (what S3 clients
-do with large objects, and what the proxy does). Prints MiB/s for each, the proxy's send throughput
-as a share of the direct multipart upload's (and of the single PUT's), the proxy's peak resident
-memory (VmHWM, reset before each size) and CPU time, then the same with several messages of the
-largest size in flight at once.
+do with large objects, and what the proxy does). Each size is measured in rounds, every path once
+a round and each path first in turn (3 to 15 rounds: small sizes get more, their times are short
+and noisy). Prints the median MiB/s of each path, the proxy's send throughput as a share of the
+direct multipart upload's (and of the single PUT's), paired round by round (the median and the
+range), the proxy's peak resident memory (VmHWM, reset before each size) and CPU time per round,
+then the same with several messages of the largest size in flight at once.
 
-    python benchmarks/large_messages.py [--sizes 1,10,100,1024] [--concurrent 4] [--proxy PATH]
+    python benchmarks/large_messages.py [--sizes 1,10,100,1024] [--concurrent 4] [--repeat N] [--proxy PATH]
 """
 
 import argparse
@@ -232,7 +234,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,100,1024", help="message sizes in MiB")
     parser.add_argument("--concurrent", type=int, default=4, help="messages of the largest size in flight at once")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is shown")
+    parser.add_argument(
+        "--repeat", type=int, default=None,
+        help="rounds of each size (default: enough for 512 MiB, 3 to 15); medians are shown",
+    )
     parser.add_argument("--proxy", default=".build/release/sqs-extended-proxy")
     parser.add_argument("--python", default=sys.executable, help="the Python that runs moto")
     options = parser.parse_args()
@@ -260,15 +265,15 @@ def main():
         memory = PeakMemory(proxy.pid)
         print(
             f"{os.cpu_count()} cores; proxy {options.proxy}; moto server as SQS and S3; part size 8 MiB, 4 in flight; "
-            f"median of {options.repeat} runs; proxy idle RSS {memory.peak_mib():.1f} MiB"
+            f"medians of paired rounds (range in brackets); proxy idle RSS {memory.peak_mib():.1f} MiB"
         )
         print(
-            f"{'size':>9} {'path':<16} {'send MiB/s':>10} {'receive MiB/s':>13} {'send vs multipart':>18} "
-            f"{'vs one PUT':>11} {'peak RSS MiB':>13} {'proxy CPU s':>12}"
+            f"{'size':>9} {'path':<17} {'send MiB/s':>10} {'receive MiB/s':>13} {'send vs multipart':>19} "
+            f"{'vs one PUT':>15} {'peak RSS MiB':>13} {'proxy CPU s':>12}"
         )
 
         def row(label, path, send, receive, extra=""):
-            print(f"{label:>9} {path:<16} {send:>10.1f} {receive:>13.1f}{extra}")
+            print(f"{label:>9} {path:<17} {send:>10.1f} {receive:>13.1f}{extra}")
             sys.stdout.flush()
 
         def median(values):
@@ -290,27 +295,48 @@ def main():
             run_concurrently(count, lambda i: delete_through_proxy(proxy_port, queues[i], received[i][2]))
             return send_seconds, receive_seconds
 
+        paths = {
+            "one PUT": lambda count, size, md5: direct(count, size, md5, put_direct),
+            "multipart": lambda count, size, md5: direct(count, size, md5, put_direct_multipart),
+            "proxy": proxied,
+        }
+
+        def rounds_for(total_bytes):
+            return options.repeat or max(3, min(15, -(-512 * MIB // total_bytes)))
+
+        def share(proxy_times, baseline_times):
+            """The proxy's send throughput as a share of a baseline's, paired round by round: the
+            median and the range over the rounds."""
+            ratios = sorted(b / p for p, b in zip(proxy_times, baseline_times))
+            return f"{100 * median(ratios):.0f}% ({100 * ratios[0]:.0f}-{100 * ratios[-1]:.0f})"
+
         def measure(label, count, size):
             md5 = expected_md5(size)
             total = count * size / MIB
-            single, multipart, proxy_runs = [], [], []
+            rounds = rounds_for(count * size)
+            runs = {name: [] for name in paths}
+            order = list(paths)
             memory.reset()
             cpu = memory.cpu_seconds()
-            for _ in range(options.repeat):
-                single.append(direct(count, size, md5, put_direct))
-                multipart.append(direct(count, size, md5, put_direct_multipart))
-                proxy_runs.append(proxied(count, size, md5))
-            cpu = (memory.cpu_seconds() - cpu) / options.repeat
-            put_seconds, get_seconds = median([s for s, _ in single]), median([g for _, g in single])
-            row(label, "direct, one PUT", total / put_seconds, total / get_seconds)
-            multipart_seconds = median([s for s, _ in multipart])
-            row("", "direct, multipart", total / multipart_seconds, total / median([g for _, g in multipart]))
-            send_seconds, receive_seconds = median([s for s, _ in proxy_runs]), median([r for _, r in proxy_runs])
+            for index in range(rounds):
+                # Each path goes first, second and third in turn: moto slows down after heavy work.
+                for name in order[index % 3 :] + order[: index % 3]:
+                    runs[name].append(paths[name](count, size, md5))
+            cpu = (memory.cpu_seconds() - cpu) / rounds
+            sends = {name: [s for s, _ in times] for name, times in runs.items()}
+            for name, path in (("one PUT", "direct, one PUT"), ("multipart", "direct, multipart")):
+                row(label, path, total / median(sends[name]), total / median([r for _, r in runs[name]]))
+                label = ""
             row(
-                "", "proxy", total / send_seconds, total / receive_seconds,
-                f" {100 * multipart_seconds / send_seconds:>17.0f}% {100 * put_seconds / send_seconds:>10.0f}%"
+                f"{rounds} rounds", "proxy", total / median(sends["proxy"]),
+                total / median([r for _, r in runs["proxy"]]),
+                f" {share(sends['proxy'], sends['multipart']):>19} {share(sends['proxy'], sends['one PUT']):>15}"
                 f" {memory.peak_mib():>13.1f} {cpu:>12.1f}",
             )
+
+        # One untimed round of every path first: moto and the proxy load what they need on first use.
+        for path in paths.values():
+            path(1, MIB, expected_md5(MIB))
 
         for size in sizes:
             measure(f"{size // MIB} MiB", 1, size)

@@ -43,40 +43,74 @@ public struct MultipartUploader: Sendable {
     /// Uploads the parts `nextPart` returns until it returns nil. An error of `nextPart` (the client's
     /// body ending early, say) aborts the upload and is rethrown as it is. A streamed part is
     /// uploaded while `nextPart` is called for the next one: `nextPart` must finish (or fail) it first.
+    /// The upload is created while the first parts are read: their uploads wait for its id.
     public func upload(
         bucket: String, key: String, options: S3ObjectStore.PutOptions, nextPart: () async throws -> Part?
     ) async throws {
-        let uploadID = try await store.createMultipartUpload(bucket: bucket, key: key, options: options)
+        let creation = UploadCreation()
         do {
-            let etags = try await uploadParts(bucket: bucket, key: key, uploadID: uploadID, nextPart: nextPart)
+            let etags = try await uploadParts(
+                bucket: bucket, key: key, options: options, creation: creation, nextPart: nextPart
+            ).get()
+            let uploadID = try await creation.uploadID()
             try await store.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: etags)
         } catch {
-            try? await store.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+            if let uploadID = creation.createdID {
+                try? await store.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+            }
             throw error
         }
     }
 
+    /// How a task of an upload ended: the creation, or a part.
+    private enum TaskOutcome: Sendable {
+        case created
+        case uploaded(number: Int, etag: String)
+        case failed(any Error, part: Bool)
+    }
+
+    /// Creates the upload and uploads its parts, at most `partsInFlight` at once; returns their
+    /// ETags in order once every task ended, or the first error (the other tasks cancelled).
     private func uploadParts(
-        bucket: String, key: String, uploadID: String, nextPart: () async throws -> Part?
-    ) async throws -> [String] {
+        bucket: String, key: String, options: S3ObjectStore.PutOptions, creation: UploadCreation,
+        nextPart: () async throws -> Part?
+    ) async -> Result<[String], any Error> {
         let store = self.store
-        let result = await withTaskGroup(of: Result<(Int, String), any Error>.self) {
-            group -> Result<[String], any Error> in
+        return await withTaskGroup(of: TaskOutcome.self) { group -> Result<[String], any Error> in
+            group.addTask {
+                do throws(ObjectStoreError) {
+                    creation.end(
+                        .success(try await store.createMultipartUpload(bucket: bucket, key: key, options: options)))
+                    return .created
+                } catch {
+                    creation.end(.failure(error))
+                    return .failed(error, part: false)
+                }
+            }
             var etags: [Int: String] = [:]
             var count = 0
-            var running = 0
-            func collect(_ result: Result<(Int, String), any Error>?) -> (any Error)? {
-                running -= 1
-                switch result {
-                case .success(let (number, etag)): etags[number] = etag
-                case .failure(let error): return error
-                case nil: break
+            var partsRunning = 0
+            func collect(_ outcome: TaskOutcome?) -> (any Error)? {
+                switch outcome {
+                case .created, nil: return nil
+                case .uploaded(let number, let etag):
+                    partsRunning -= 1
+                    etags[number] = etag
+                    return nil
+                case .failed(let error, let part):
+                    if part { partsRunning -= 1 }
+                    return error
                 }
-                return nil
             }
             do {
                 while let part = try await nextPart() {
-                    if running == partsInFlight, let error = collect(await group.next()) {
+                    while partsRunning == partsInFlight {
+                        if let error = collect(await group.next()) {
+                            group.cancelAll()
+                            return .failure(error)
+                        }
+                    }
+                    if let error = creation.failure {
                         group.cancelAll()
                         return .failure(error)
                     }
@@ -84,6 +118,7 @@ public struct MultipartUploader: Sendable {
                     let number = count
                     group.addTask {
                         do {
+                            let uploadID = try await creation.uploadID()
                             let etag =
                                 switch part {
                                 case .bytes(let body):
@@ -94,25 +129,24 @@ public struct MultipartUploader: Sendable {
                                         bucket: bucket, key: key, uploadID: uploadID, number: number,
                                         streaming: streamed)
                                 }
-                            return .success((number, etag))
+                            return .uploaded(number: number, etag: etag)
                         } catch {
-                            return .failure(error)
+                            return .failed(error, part: true)
                         }
                     }
-                    running += 1
+                    partsRunning += 1
                 }
             } catch {
                 group.cancelAll()
                 return .failure(error)
             }
-            while running > 0 {
-                if let error = collect(await group.next()) {
+            while let outcome = await group.next() {
+                if let error = collect(outcome) {
                     group.cancelAll()
                     return .failure(error)
                 }
             }
             return .success((1...max(count, 1)).compactMap { etags[$0] })
         }
-        return try result.get()
     }
 }

@@ -260,7 +260,9 @@ struct StreamingSendReading {
             let count = min(held.readableBytes, wanted)
             if count > 0 {
                 var exact = ByteBufferAllocator().buffer(capacity: count)
-                held.withUnsafeReadableBytes { exact.writeBytes(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+                _ = held.withUnsafeReadableBytes {
+                    exact.writeBytes(UnsafeRawBufferPointer(rebasing: $0.prefix(count)))
+                }
                 held.moveReaderIndex(forwardBy: count)
                 held.discardReadBytes()
                 part.append(exact)
