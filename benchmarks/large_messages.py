@@ -258,6 +258,9 @@ def main():
                 options.proxy, "--listen", f"127.0.0.1:{proxy_port}", "--region", "us-east-1",
                 "--sqs-endpoint", f"http://127.0.0.1:{moto_port}", "--s3-endpoint", f"http://127.0.0.1:{moto_port}",
                 "--bucket", BUCKET, "--log-level", "warning",
+                # moto completes a multipart upload by rewriting the object: seconds a GiB, and four at
+                # once queue behind each other. The client waits up to 600 s on every path; so does the proxy.
+                "--upstream-read-timeout", "600",
             ],
             env=environment,
         )

@@ -138,15 +138,20 @@ public struct S3ObjectStore: Sendable {
         async throws -> String
     {
         let query = "partNumber=\(number)&uploadId=\(Self.queryEncode(uploadID))"
+        let etag: String
         do {
             let response = try await send(
                 .PUT, bucket: bucket, key: key, query: query, payload: .stream(part.stream, length: part.length))
-            guard response.status == .ok, let etag = response.headers.first(name: "etag") else { throw response.error }
-            return etag
+            guard response.status == .ok, let streamedETag = response.headers.first(name: "etag") else {
+                throw response.error
+            }
+            etag = streamedETag
         } catch {
-            return try await uploadPart(
+            etag = try await uploadPart(
                 bucket: bucket, key: key, uploadID: uploadID, number: number, body: try await part.whole())
         }
+        part.uploaded()
+        return etag
     }
 
     /// Completes an upload from its parts' ETags, in part order.

@@ -27,12 +27,15 @@ public final class StreamedPart: Sendable {
 
     /// The length the streamed upload declares: the part size.
     public let length: Int
+    /// Where the pieces go once the part is in S3.
+    private let pieceBuffers: PieceBuffers?
     let stream: AsyncThrowingStream<ByteBuffer, any Error>
     private let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
     private let state = Mutex(State())
 
-    public init(length: Int) {
+    public init(length: Int, pieceBuffers: PieceBuffers? = nil) {
         self.length = length
+        self.pieceBuffers = pieceBuffers
         (stream, continuation) = AsyncThrowingStream.makeStream()
     }
 
@@ -83,6 +86,16 @@ public final class StreamedPart: Sendable {
             for var piece in state.pieces { whole.writeBuffer(&piece) }
             return whole
         }
+    }
+
+    /// Hands the pieces to `pieceBuffers` once the part is in S3: nothing reads them any more.
+    func uploaded() {
+        guard let pieceBuffers else { return }
+        let pieces = state.withLock { state in
+            defer { state.pieces = [] }
+            return state.pieces
+        }
+        pieceBuffers.handBack(pieces)
     }
 
     /// Ends the part; whether it has its declared length.

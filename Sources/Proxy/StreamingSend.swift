@@ -158,6 +158,8 @@ struct StreamingSendReading {
     private var sha256: SHA256?
     /// The part being streamed, not yet full.
     private var streamedPart: StreamedPart?
+    /// Buffers of the current body's streamed pieces, reused once their part is in S3.
+    private var pieceBuffers = PieceBuffers()
     /// The current body's entry: 0 for SendMessage's, from 1 for a batch's.
     private var entry = 0
 
@@ -186,6 +188,7 @@ struct StreamingSendReading {
             held.reserveCapacity(partSize + Self.pieceAllowance)
             bodyLength = 0
             bodyEnded = false
+            pieceBuffers = PieceBuffers()
             md5 = Insecure.MD5()
             // Only a FIFO queue needs the body's SHA-256; SDKs send the queue URL first.
             sha256 = reader.queueURL?.hasSuffix(".fifo") ?? true ? SHA256() : nil
@@ -209,6 +212,7 @@ struct StreamingSendReading {
                 held.writeBytes(bytes)
             case .bodyEnd:
                 bodyEnded = true
+                pieceBuffers.close()
             case .bodyStart, nil:
                 throw SQSError.malformedRequest("The request ended inside a message body.")
             }
@@ -238,7 +242,7 @@ struct StreamingSendReading {
             }
         }
         if !bodyEnded && mayFillPart {
-            let part = StreamedPart(length: partSize)
+            let part = StreamedPart(length: partSize, pieceBuffers: pieceBuffers)
             streamedPart = part
             return .streamed(part)
         }
@@ -250,16 +254,16 @@ struct StreamingSendReading {
     }
 
     /// Hands the held bytes and those that follow to `part` until it is full or the body ended, in
-    /// pieces of ``streamedPieceSize`` copied to buffers of their exact size: a part in flight
-    /// holds its own bytes and no more, and pieces that large are unmapped when freed (smaller
-    /// ones would fragment the heap). `held` is reused for the next piece.
+    /// pieces of ``streamedPieceSize`` copied to buffers of that size: a part in flight holds its
+    /// own bytes and no more, and pieces that large are unmapped when freed (smaller ones would
+    /// fragment the heap), or reused once their part is in S3. `held` is reused for the next piece.
     private mutating func feed(_ part: StreamedPart) async throws {
         while true {
             let wanted = min(Self.streamedPieceSize, partSize - part.received)
             try await readBody(whileHeldAtMost: wanted - 1)
             let count = min(held.readableBytes, wanted)
             if count > 0 {
-                var exact = ByteBufferAllocator().buffer(capacity: count)
+                var exact = pieceBuffers.buffer(capacity: count)
                 _ = held.withUnsafeReadableBytes {
                     exact.writeBytes(UnsafeRawBufferPointer(rebasing: $0.prefix(count)))
                 }

@@ -60,4 +60,35 @@ struct StreamedPartTests {
         part.finish()
         await #expect(throws: CancellationError.self) { try await part.whole() }
     }
+
+    @Test func anUploadedPartHandsItsPiecesBackForTheNextOnes() async throws {
+        let buffers = PieceBuffers()
+        var piece = buffers.buffer(capacity: 4)
+        piece.writeString("abcd")
+        let storage = piece.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+        let part = StreamedPart(length: 4, pieceBuffers: buffers)
+        part.append(piece)
+        part.finish()
+        #expect(try await Self.read(part) == ["abcd"])
+        piece = ByteBuffer()
+        part.uploaded()
+        let next = buffers.buffer(capacity: 4)
+        #expect(next.readableBytes == 0)
+        #expect(next.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) } == storage)
+        #expect(buffers.buffer(capacity: 4).withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) } != storage)
+    }
+
+    @Test func closedPieceBuffersKeepNothing() async throws {
+        let buffers = PieceBuffers()
+        let part = StreamedPart(length: 4, pieceBuffers: buffers)
+        var piece = buffers.buffer(capacity: 4)
+        piece.writeString("abcd")
+        let storage = piece.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+        part.append(piece)
+        piece = ByteBuffer()
+        part.finish()
+        buffers.close()
+        part.uploaded()
+        #expect(buffers.buffer(capacity: 4).withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) } != storage)
+    }
 }
