@@ -43,7 +43,8 @@ public struct MultipartUploader: Sendable {
     /// Uploads the parts `nextPart` returns until it returns nil. An error of `nextPart` (the client's
     /// body ending early, say) aborts the upload and is rethrown as it is. A streamed part is
     /// uploaded while `nextPart` is called for the next one: `nextPart` must finish (or fail) it first.
-    /// The upload is created while the first parts are read: their uploads wait for its id.
+    /// The upload is created while the first parts are read: their uploads wait for its id. The
+    /// creation is never cancelled: whatever fails, an upload S3 created is aborted.
     public func upload(
         bucket: String, key: String, options: S3ObjectStore.PutOptions, nextPart: () async throws -> Part?
     ) async throws {
@@ -78,13 +79,19 @@ public struct MultipartUploader: Sendable {
         let store = self.store
         return await withTaskGroup(of: TaskOutcome.self) { group -> Result<[String], any Error> in
             group.addTask {
-                do throws(ObjectStoreError) {
-                    creation.end(
-                        .success(try await store.createMultipartUpload(bucket: bucket, key: key, options: options)))
-                    return .created
-                } catch {
-                    creation.end(.failure(error))
-                    return .failed(error, part: false)
+                // Not cancelled with the other tasks: an upload S3 created must be known to be aborted.
+                let created = await Task { () -> Result<String, ObjectStoreError> in
+                    do throws(ObjectStoreError) {
+                        return .success(
+                            try await store.createMultipartUpload(bucket: bucket, key: key, options: options))
+                    } catch {
+                        return .failure(error)
+                    }
+                }.value
+                creation.end(created)
+                switch created {
+                case .success: return .created
+                case .failure(let error): return .failed(error, part: false)
                 }
             }
             var etags: [Int: String] = [:]
@@ -119,6 +126,8 @@ public struct MultipartUploader: Sendable {
                     group.addTask {
                         do {
                             let uploadID = try await creation.uploadID()
+                            // The upload may have failed meanwhile: then its parts are not sent.
+                            try Task.checkCancellation()
                             let etag =
                                 switch part {
                                 case .bytes(let body):

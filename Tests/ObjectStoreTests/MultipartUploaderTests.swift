@@ -133,4 +133,39 @@ struct MultipartUploaderTests {
             try await script
         }
     }
+
+    struct ClientGone: Error {}
+
+    @Test func aReaderFailureWhileTheUploadIsCreatedStillAbortsIt() async throws {
+        try await Self.withUploader(partsInFlight: 2) { uploader, server in
+            let readerFailed = DispatchSemaphore(value: 0)
+            async let script: Void = Self.upstreamScript {
+                _ = try Self.receive(server)
+                // S3 answers after the reader failed: the upload it created must still be aborted.
+                guard readerFailed.wait(timeout: .now() + 5) == .success else {
+                    throw ScriptFailure(description: "the reader was not called while the upload was created")
+                }
+                try Self.respond(
+                    server, status: .ok,
+                    body: "<InitiateMultipartUploadResult><UploadId>u-1</UploadId></InitiateMultipartUploadResult>")
+                let abort = try Self.receive(server)
+                #expect(abort.head.method == .DELETE && abort.head.uri == "/payloads/k?uploadId=u-1")
+                // 200 rather than S3's 204: a chunked answer is over only with its end, so the client
+                // does not shut down while the script still writes it.
+                try Self.respond(server, status: .ok, body: "")
+            }
+            var reads = 0
+            await #expect(throws: ClientGone.self) {
+                try await uploader.upload(bucket: "payloads", key: "k", options: S3ObjectStore.PutOptions()) {
+                    reads += 1
+                    guard reads == 1 else {
+                        readerFailed.signal()
+                        throw ClientGone()
+                    }
+                    return .bytes(ByteBuffer(string: "part 1"))
+                }
+            }
+            try await script
+        }
+    }
 }
