@@ -43,81 +43,47 @@ public struct MultipartUploader: Sendable {
     /// Uploads the parts `nextPart` returns until it returns nil. An error of `nextPart` (the client's
     /// body ending early, say) aborts the upload and is rethrown as it is. A streamed part is
     /// uploaded while `nextPart` is called for the next one: `nextPart` must finish (or fail) it first.
-    /// The upload is created while the first parts are read: their uploads wait for its id. The
-    /// creation is never cancelled: whatever fails, an upload S3 created is aborted.
+    /// The upload is created while the first parts are read: their uploads wait for its id.
     public func upload(
         bucket: String, key: String, options: S3ObjectStore.PutOptions, nextPart: () async throws -> Part?
     ) async throws {
-        let creation = UploadCreation()
+        // A task of its own, awaited on every path: it is not cancelled with the parts, so that an
+        // upload S3 created is always known, and aborted if anything failed.
+        let store = self.store
+        let creation = Task { try await store.createMultipartUpload(bucket: bucket, key: key, options: options) }
         do {
-            let etags = try await uploadParts(
-                bucket: bucket, key: key, options: options, creation: creation, nextPart: nextPart
-            ).get()
-            let uploadID = try await creation.uploadID()
-            try await store.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: etags)
+            let etags = try await uploadParts(bucket: bucket, key: key, creation: creation, nextPart: nextPart)
+            try await store.completeMultipartUpload(
+                bucket: bucket, key: key, uploadID: try await creation.value, etags: etags)
         } catch {
-            if let uploadID = creation.createdID {
+            if let uploadID = try? await creation.value {
                 try? await store.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
             }
             throw error
         }
     }
 
-    /// How a task of an upload ended: the creation, or a part.
-    private enum TaskOutcome: Sendable {
-        case created
-        case uploaded(number: Int, etag: String)
-        case failed(any Error, part: Bool)
-    }
-
-    /// Creates the upload and uploads its parts, at most `partsInFlight` at once; returns their
-    /// ETags in order once every task ended, or the first error (the other tasks cancelled).
     private func uploadParts(
-        bucket: String, key: String, options: S3ObjectStore.PutOptions, creation: UploadCreation,
-        nextPart: () async throws -> Part?
-    ) async -> Result<[String], any Error> {
+        bucket: String, key: String, creation: Task<String, any Error>, nextPart: () async throws -> Part?
+    ) async throws -> [String] {
         let store = self.store
-        return await withTaskGroup(of: TaskOutcome.self) { group -> Result<[String], any Error> in
-            group.addTask {
-                // Not cancelled with the other tasks: an upload S3 created must be known to be aborted.
-                let created = await Task { () -> Result<String, ObjectStoreError> in
-                    do throws(ObjectStoreError) {
-                        return .success(
-                            try await store.createMultipartUpload(bucket: bucket, key: key, options: options))
-                    } catch {
-                        return .failure(error)
-                    }
-                }.value
-                creation.end(created)
-                switch created {
-                case .success: return .created
-                case .failure(let error): return .failed(error, part: false)
-                }
-            }
+        let result = await withTaskGroup(of: Result<(Int, String), any Error>.self) {
+            group -> Result<[String], any Error> in
             var etags: [Int: String] = [:]
             var count = 0
-            var partsRunning = 0
-            func collect(_ outcome: TaskOutcome?) -> (any Error)? {
-                switch outcome {
-                case .created, nil: return nil
-                case .uploaded(let number, let etag):
-                    partsRunning -= 1
-                    etags[number] = etag
-                    return nil
-                case .failed(let error, let part):
-                    if part { partsRunning -= 1 }
-                    return error
+            var running = 0
+            func collect(_ result: Result<(Int, String), any Error>?) -> (any Error)? {
+                running -= 1
+                switch result {
+                case .success(let (number, etag)): etags[number] = etag
+                case .failure(let error): return error
+                case nil: break
                 }
+                return nil
             }
             do {
                 while let part = try await nextPart() {
-                    while partsRunning == partsInFlight {
-                        if let error = collect(await group.next()) {
-                            group.cancelAll()
-                            return .failure(error)
-                        }
-                    }
-                    if let error = creation.failure {
+                    if running == partsInFlight, let error = collect(await group.next()) {
                         group.cancelAll()
                         return .failure(error)
                     }
@@ -125,7 +91,7 @@ public struct MultipartUploader: Sendable {
                     let number = count
                     group.addTask {
                         do {
-                            let uploadID = try await creation.uploadID()
+                            let uploadID = try await creation.value
                             // The upload may have failed meanwhile: then its parts are not sent.
                             try Task.checkCancellation()
                             let etag =
@@ -138,24 +104,25 @@ public struct MultipartUploader: Sendable {
                                         bucket: bucket, key: key, uploadID: uploadID, number: number,
                                         streaming: streamed)
                                 }
-                            return .uploaded(number: number, etag: etag)
+                            return .success((number, etag))
                         } catch {
-                            return .failed(error, part: true)
+                            return .failure(error)
                         }
                     }
-                    partsRunning += 1
+                    running += 1
                 }
             } catch {
                 group.cancelAll()
                 return .failure(error)
             }
-            while let outcome = await group.next() {
-                if let error = collect(outcome) {
+            while running > 0 {
+                if let error = collect(await group.next()) {
                     group.cancelAll()
                     return .failure(error)
                 }
             }
             return .success((1...max(count, 1)).compactMap { etags[$0] })
         }
+        return try result.get()
     }
 }
