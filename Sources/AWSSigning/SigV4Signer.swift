@@ -81,7 +81,22 @@ public struct SigV4Signer: Sendable {
         }
         headers.append(("X-Amz-Date", date.timestamp))
         if let token = credentials.sessionToken { headers.append(("X-Amz-Security-Token", token)) }
+        var signature = self.signature(
+            method: method, path: path, query: query, signedHeaders: headers, payloadHash: payloadHash,
+            accessKeyID: credentials.accessKeyID, secret: credentials.secretAccessKey, date: date)
+        if let token = credentials.sessionToken { signature.headers.append(("X-Amz-Security-Token", token)) }
+        signature.headers.append(("Authorization", signature.authorization))
+        return signature
+    }
 
+    /// The signature of a request whose signed headers are exactly `signedHeaders` (the date among
+    /// them): what ``sign(method:path:query:headers:payloadHash:credentials:date:)`` computes once it
+    /// added its headers, and what a verifier recomputes from a request as received. The `headers`
+    /// of the result hold `X-Amz-Date` only.
+    func signature(
+        method: String, path: String, query: String, signedHeaders headers: [(name: String, value: String)],
+        payloadHash: String, accessKeyID: String, secret: String, date: SigningDate
+    ) -> Signature {
         let (canonicalHeaders, signedHeaders) = Self.canonicalHeaders(headers)
         let canonicalRequest = [
             method.uppercased(),
@@ -95,17 +110,14 @@ public struct SigV4Signer: Sendable {
         let stringToSign = [
             "AWS4-HMAC-SHA256", date.timestamp, scope, Self.payloadHash(Array(canonicalRequest.utf8)),
         ].joined(separator: "\n")
-        let key = signingKey(secret: credentials.secretAccessKey, day: date.day)
+        let key = signingKey(secret: secret, day: date.day)
         let signature = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
         let authorization =
-            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
+            "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
-        var added: [(name: String, value: String)] = [("X-Amz-Date", date.timestamp)]
-        if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
-        added.append(("Authorization", authorization))
         return Signature(
             canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
-            signedHeaders: signedHeaders, authorization: authorization, headers: added)
+            signedHeaders: signedHeaders, authorization: authorization, headers: [("X-Amz-Date", date.timestamp)])
     }
 
     func signingKey(secret: String, day: String) -> SymmetricKey {
@@ -222,11 +234,14 @@ final class SigningKeyCache: Sendable {
 public struct SigningDate: Sendable, Hashable {
     /// `YYYYMMDD'T'HHMMSS'Z'`.
     public var timestamp: String
+    /// The seconds since the epoch.
+    public var secondsSince1970: Int
     /// `YYYYMMDD`.
     public var day: String { String(timestamp.prefix(8)) }
 
     /// The time `secondsSince1970` seconds after the epoch, in UTC.
     public init(secondsSince1970: Int) {
+        self.secondsSince1970 = secondsSince1970
         var time = time_t(secondsSince1970)
         var parts = tm()
         gmtime_r(&time, &parts)
@@ -237,6 +252,26 @@ public struct SigningDate: Sendable, Hashable {
         timestamp =
             pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2) + "T"
             + pad(parts.tm_hour, 2) + pad(parts.tm_min, 2) + pad(parts.tm_sec, 2) + "Z"
+    }
+
+    /// Parses a `YYYYMMDD'T'HHMMSS'Z'` timestamp (an `X-Amz-Date` header); nil unless it is one,
+    /// of a real date and time.
+    public init?(timestamp: String) {
+        let bytes = Array(timestamp.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z"),
+            bytes.indices.allSatisfy({ $0 == 8 || $0 == 15 || (bytes[$0] >= 0x30 && bytes[$0] <= 0x39) })
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int32 { bytes[range].reduce(0) { $0 * 10 + Int32($1 - 0x30) } }
+        var parts = tm()
+        parts.tm_year = number(0..<4) - 1900
+        parts.tm_mon = number(4..<6) - 1
+        parts.tm_mday = number(6..<8)
+        parts.tm_hour = number(9..<11)
+        parts.tm_min = number(11..<13)
+        parts.tm_sec = number(13..<15)
+        // timegm normalizes fields out of range: a date it had to change was not a real one.
+        self.init(secondsSince1970: Int(timegm(&parts)))
+        guard self.timestamp == timestamp else { return nil }
     }
 
     /// The current time.

@@ -29,13 +29,34 @@ public struct UpstreamEndpoint: Sendable, Hashable, CustomStringConvertible {
             port = parsed
             host = host[..<colon]
         }
-        guard !host.isEmpty else { return nil }
-        self.scheme = scheme
-        self.host = String(host)
-        self.port = port
+        guard Self.isHost(host), path.utf8.allSatisfy(Self.isPathByte) else { return nil }
         var base = String(path)
         while base.hasSuffix("/") { base.removeLast() }
-        self.basePath = base
+        self.init(scheme: scheme, host: String(host), port: port, basePath: base)
+    }
+
+    private init(scheme: String, host: String, port: Int, basePath: String) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.basePath = basePath
+    }
+
+    /// A DNS name or IPv4 address (letters, digits, `.`, `-`, `_`), or an IPv6 address in brackets.
+    static func isHost(_ host: Substring) -> Bool {
+        if host.hasPrefix("[") {
+            let inner = host.dropFirst().dropLast()
+            return host.hasSuffix("]") && !inner.isEmpty
+                && inner.utf8.allSatisfy { $0 == 0x3A || $0 == 0x2E || $0.isASCIIHexDigit }
+        }
+        return !host.isEmpty
+            && host.utf8.allSatisfy { $0.isASCIILetterOrDigit || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
+    }
+
+    /// A byte a base path may hold as it goes on the wire: RFC 3986's unreserved and sub-delimiter
+    /// characters, `:`, `@`, `/` and `%` escapes.
+    static func isPathByte(_ byte: UInt8) -> Bool {
+        byte.isASCIILetterOrDigit || "-._~!$&'()*+,;=:@/%".utf8.contains(byte)
     }
 
     /// Whether the port is the scheme's default.
@@ -49,9 +70,29 @@ public struct UpstreamEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { origin + basePath }
 
-    /// The AWS endpoint of `service` in `region`.
+    /// The AWS endpoint of `service` in `region` (a name as ``isRegionName(_:)`` checks it).
     public static func aws(service: String, region: String) -> UpstreamEndpoint {
         let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return UpstreamEndpoint("https://\(service).\(region).\(suffix)")!
+        return UpstreamEndpoint(scheme: "https", host: "\(service).\(region).\(suffix)", port: 443, basePath: "")
+    }
+
+    /// Whether `region` can name an AWS region in a host name: lowercase letters and digits in
+    /// groups joined by single hyphens (`us-east-1`, `us-gov-west-1`).
+    public static func isRegionName(_ region: String) -> Bool {
+        let groups = region.split(separator: "-", omittingEmptySubsequences: false)
+        return region.utf8.count <= 64
+            && groups.allSatisfy {
+                !$0.isEmpty && $0.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
+            }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetterOrDigit: Bool {
+        (self >= 0x61 && self <= 0x7A) || (self >= 0x41 && self <= 0x5A) || (self >= 0x30 && self <= 0x39)
+    }
+
+    fileprivate var isASCIIHexDigit: Bool {
+        (self >= 0x30 && self <= 0x39) || (self >= 0x61 && self <= 0x66) || (self >= 0x41 && self <= 0x46)
     }
 }

@@ -26,6 +26,7 @@ public struct ConfigurationResolver: Sendable {
     /// The names of every setting, as the file and the command line spell them.
     public static let settingNames = [
         "listen", "admin-listen", "region", "sqs-endpoint", "s3-endpoint", "sts-endpoint", "bucket",
+        "payload-buckets", "client-credentials",
         "upstream-connect-timeout", "upstream-read-timeout", "upstream-idle-timeout", "upstream-max-attempts",
         "ca-bundle", "client-idle-timeout", "shutdown-grace-period", "max-request-size", "log-level", "log-format",
         "threshold",
@@ -68,6 +69,10 @@ public struct ConfigurationResolver: Sendable {
             throw ConfigurationError(
                 "No region: pass --region, or set SQS_PROXY_REGION, AWS_REGION or AWS_DEFAULT_REGION.")
         }
+        guard UpstreamEndpoint.isRegionName(region) else {
+            throw ConfigurationError(
+                "region must be lowercase letters and digits in groups joined by hyphens (us-east-1): \(region)")
+        }
         var configuration = ProxyConfiguration(region: region)
         if let listen = value("listen") {
             (configuration.listenHost, configuration.listenPort) = try Self.hostAndPort(listen, setting: "listen")
@@ -82,7 +87,14 @@ public struct ConfigurationResolver: Sendable {
         if let url = value("sts-endpoint") ?? environment["AWS_ENDPOINT_URL_STS"] {
             configuration.stsEndpoint = try Self.endpoint(url, setting: "sts-endpoint")
         }
-        if let bucket = value("bucket"), !bucket.isEmpty { configuration.bucket = bucket }
+        if let bucket = value("bucket"), !bucket.isEmpty {
+            guard PayloadBuckets.isBucketName(bucket) else {
+                throw ConfigurationError("bucket must be an S3 bucket name: \(bucket)")
+            }
+            configuration.bucket = bucket
+        }
+        try resolvePayloadBuckets(&configuration)
+        if let path = value("client-credentials"), !path.isEmpty { configuration.clientCredentials = path }
         if let text = value("upstream-connect-timeout") {
             configuration.upstreamConnectTimeout = try Self.seconds(text, setting: "upstream-connect-timeout")
         }
@@ -115,6 +127,24 @@ public struct ConfigurationResolver: Sendable {
             configuration.maxRequestBodySize = bytes
         }
         return configuration
+    }
+
+    /// `payload-buckets`: `*` or names; by default the bucket alone. It must hold the bucket, or the
+    /// proxy could not read back what it stores.
+    private func resolvePayloadBuckets(_ configuration: inout ProxyConfiguration) throws(ConfigurationError) {
+        if let text = value("payload-buckets") {
+            do {
+                configuration.payloadBuckets = try PayloadBuckets(parsing: text)
+            } catch {
+                throw ConfigurationError("payload-buckets: \(error.description)")
+            }
+        } else {
+            configuration.payloadBuckets = PayloadBuckets(configuration.bucket.map { [$0] } ?? [])
+        }
+        if let bucket = configuration.bucket, !configuration.payloadBuckets.allowsBucket(bucket) {
+            throw ConfigurationError(
+                "payload-buckets must include the bucket \(bucket): \(configuration.payloadBuckets)")
+        }
     }
 
     private func resolveExtended(_ configuration: inout ProxyConfiguration) throws(ConfigurationError) {
@@ -200,7 +230,8 @@ public struct ConfigurationResolver: Sendable {
 
     static func endpoint(_ text: String, setting: String) throws(ConfigurationError) -> UpstreamEndpoint {
         guard let endpoint = UpstreamEndpoint(text) else {
-            throw ConfigurationError("\(setting) must be an http:// or https:// URL: \(text)")
+            throw ConfigurationError(
+                "\(setting) must be an http:// or https:// URL with a host name or address: \(text)")
         }
         return endpoint
     }

@@ -19,6 +19,8 @@ struct ExtendedClient: Sendable {
         var putOptions: S3ObjectStore.PutOptions
         var retainPayloads: Bool
         var ignorePayloadNotFound: Bool
+        /// The buckets whose objects may be read and deleted for clients.
+        var payloadBuckets: PayloadBuckets
 
         init(_ configuration: ProxyConfiguration) throws(ConfigurationError) {
             policy = OffloadPolicy(
@@ -36,6 +38,7 @@ struct ExtendedClient: Sendable {
                 cannedACL: configuration.cannedACL)
             retainPayloads = configuration.retainPayloads
             ignorePayloadNotFound = configuration.ignorePayloadNotFound
+            payloadBuckets = configuration.payloadBuckets
         }
     }
 
@@ -84,6 +87,8 @@ struct ExtendedClient: Sendable {
         let isBatch = request.action == .sendMessageBatch
         var entries: [Entry] = []
         let prepared: JSONValue
+        // Every payload in S3 for this request until SQS has the messages: deleted on any failure.
+        var owned = stored.values.map(\.key)
         do throws(SQSError) {
             for entryTree in isBatch ? (tree["Entries"]?.arrayValue ?? []) : [tree] {
                 let stored = stored[isBatch ? entryTree["Id"]?.stringValue ?? "" : ""]
@@ -109,9 +114,10 @@ struct ExtendedClient: Sendable {
             for index in entries.indices where entries[index].offload && entries[index].key == nil {
                 entries[index].key = settings.keys.next()
             }
-            try await upload(entries.filter { $0.stored == nil }, bucket: bucket)
-
             let contentDeduplication = try await needsDeduplicationID(queueURL: queueURL(of: request, client: client))
+            let uploads = entries.filter { $0.stored == nil && $0.key != nil }
+            try await upload(uploads, bucket: bucket)
+            owned += uploads.compactMap(\.key)
             for index in entries.indices where entries[index].offload {
                 let pointer = PayloadPointer(bucket: bucket, key: entries[index].key!)
                 var rewritten = MessageRewriting.offload(
@@ -131,7 +137,7 @@ struct ExtendedClient: Sendable {
                 prepared = entries[0].tree
             }
         } catch {
-            await deletePayloads(stored.values.map { (settings.bucket ?? "", $0.key) })
+            await deletePayloads(owned.map { (settings.bucket ?? "", $0) })
             throw error
         }
         let bucket = settings.bucket ?? ""
@@ -244,10 +250,15 @@ struct ExtendedClient: Sendable {
             })
         else { return response }
         var messages = result.tree["Messages"]?.arrayValue ?? []
+        // A pointer to a bucket outside the payload buckets is delivered as SQS holds it.
         let offloaded = messages.indices.compactMap { index -> (Int, PayloadPointer)? in
             guard MessageRewriting.isOffloaded(messages[index]),
                 let pointer = PayloadPointer(body: messages[index]["Body"]?.stringValue ?? "")
             else { return nil }
+            guard settings.payloadBuckets.allows(pointer) else {
+                refused(pointer, operation: "receive", queueURL: queueURL(of: request, client: client))
+                return nil
+            }
             return (index, pointer)
         }
         guard !offloaded.isEmpty else { return response }
@@ -350,12 +361,13 @@ struct ExtendedClient: Sendable {
     private func delete(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
     {
-        let (rewritten, marked) = Self.restoringHandles(tree, batch: request.action == .deleteMessageBatch)
-        guard !marked.isEmpty else {
+        let (rewritten, handles) = Self.restoringHandles(tree, batch: request.action == .deleteMessageBatch)
+        guard !handles.isEmpty else {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
+        let marked = allowed(handles, operation: "delete", queueURL: queueURL(of: request, client: client))
         let response = try await forward(request, tree: rewritten, client: client)
-        guard response.status == .ok, !settings.retainPayloads else { return response }
+        guard response.status == .ok, !settings.retainPayloads, !marked.isEmpty else { return response }
         if request.action == .deleteMessage {
             await deletePayloads(marked.values.map { ($0.bucket, $0.key) })
             return response
@@ -378,7 +390,34 @@ struct ExtendedClient: Sendable {
         guard !marked.isEmpty else {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
+        _ = allowed(marked, operation: "change_visibility", queueURL: queueURL(of: request, client: client))
         return try await forward(request, tree: rewritten, client: client)
+    }
+
+    /// The marked handles whose payloads may be touched; the others are told in the log and counted
+    /// (their markers are still removed, so that SQS gets the handle it issued).
+    private func allowed(_ marked: [String: PayloadPointer], operation: String, queueURL: String)
+        -> [String: PayloadPointer]
+    {
+        marked.filter { _, pointer in
+            guard settings.payloadBuckets.allows(pointer) else {
+                refused(pointer, operation: operation, queueURL: queueURL)
+                return false
+            }
+            return true
+        }
+    }
+
+    /// A pointer or marked handle naming an object outside the payload buckets: one warning line
+    /// and the counter; nothing is read or deleted.
+    private func refused(_ pointer: PayloadPointer, operation: String, queueURL: String) {
+        ProxyMetrics.payloadRefused(operation: operation)
+        logger.warning(
+            "payload outside the payload buckets left alone",
+            metadata: [
+                "operation": "\(operation)", "queue": "\(queueURL.split(separator: "/").last ?? "")",
+                "bucket": "\(pointer.bucket.prefix(255))", "key": "\(pointer.key.prefix(1024))",
+            ])
     }
 
     /// The input with marked receipt handles restored, and the pointers of the marked ones by

@@ -1,4 +1,5 @@
 import AWSSigning
+import ExtendedPayload
 
 /// Everything the proxy needs to run, resolved from the command line, the environment and the
 /// configuration file.
@@ -21,6 +22,11 @@ public struct ProxyConfiguration: Sendable {
     public var stsEndpoint: UpstreamEndpoint
     /// The bucket payloads are stored in (used by the extended-client behaviour).
     public var bucket: String?
+    /// The buckets whose objects the proxy reads and deletes for clients (default: `bucket` alone).
+    public var payloadBuckets: PayloadBuckets
+    /// A shared-credentials file of the access keys clients must sign with; nil: clients are not
+    /// authenticated.
+    public var clientCredentials: String?
     /// How long to wait for an upstream connection, in seconds.
     public var upstreamConnectTimeout: Double
     /// How long to wait for an upstream response, in seconds; must be well above 20 for long polls.
@@ -78,6 +84,7 @@ public struct ProxyConfiguration: Sendable {
         listenHost: String = "127.0.0.1", listenPort: Int = defaultListenPort, adminHost: String = "127.0.0.1",
         adminPort: Int = defaultAdminPort, region: String, sqsEndpoint: UpstreamEndpoint? = nil,
         s3Endpoint: UpstreamEndpoint? = nil, stsEndpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
+        payloadBuckets: PayloadBuckets? = nil, clientCredentials: String? = nil,
         upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, upstreamIdleTimeout: Double = 30,
         upstreamMaxAttempts: Int = 3, caBundle: String? = nil, clientIdleTimeout: Double = 60,
         shutdownGracePeriod: Double = 25,
@@ -96,6 +103,8 @@ public struct ProxyConfiguration: Sendable {
         self.s3Endpoint = s3Endpoint ?? .aws(service: "s3", region: region)
         self.stsEndpoint = stsEndpoint ?? .aws(service: "sts", region: region)
         self.bucket = bucket
+        self.payloadBuckets = payloadBuckets ?? PayloadBuckets(bucket.map { [$0] } ?? [])
+        self.clientCredentials = clientCredentials
         self.upstreamConnectTimeout = upstreamConnectTimeout
         self.upstreamReadTimeout = upstreamReadTimeout
         self.upstreamIdleTimeout = upstreamIdleTimeout

@@ -45,4 +45,9 @@ enum ProxyMetrics {
     static func payloadsDeleted(_ count: Int) {
         Counter(label: "sqs_proxy_payload_objects_deleted_total").increment(by: count)
     }
+
+    /// A pointer or marked receipt handle naming an object outside the payload buckets, left alone.
+    static func payloadRefused(operation: String) {
+        Counter(label: "sqs_proxy_payloads_refused_total", dimensions: [("operation", operation)]).increment()
+    }
 }

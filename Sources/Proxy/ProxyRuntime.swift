@@ -63,11 +63,24 @@ public enum ProxyRuntime {
         let extendedClient = ExtendedClient(
             settings: try ExtendedClient.Settings(configuration), store: store, uploader: uploader, upstream: upstream,
             queues: QueueAttributeCache(), logger: logger)
+        let clientCredentials = try configuration.clientCredentials.map { path throws(ConfigurationError) in
+            try ClientCredentials(path: path)
+        }
+        if let clientCredentials {
+            logger.info(
+                "clients must sign their requests",
+                metadata: ["client_credentials": "\(clientCredentials.path)", "keys": "\(clientCredentials.count)"])
+        } else if !isLoopback(configuration.listenHost) {
+            logger.warning(
+                "the SQS listener is reachable from other hosts and clients are not authenticated: anything that reaches \(configuration.listenHost):\(configuration.listenPort) acts with the proxy's AWS identity; listen on 127.0.0.1 (a sidecar shares the application's loopback), or set --client-credentials"
+            )
+        }
         let draining = DrainingFlag()
         let server = ProxyServer(
             configuration: configuration,
             handler: SQSRequestHandler(
                 upstream: upstream, extendedClient: extendedClient,
+                authenticator: clientCredentials.map { ClientAuthenticator(credentials: $0) },
                 maxHeldRequestSize: configuration.maxRequestBodySize, logger: logger),
             group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
         let sqsReachability = UpstreamReachability(client: client, endpoint: configuration.sqsEndpoint)
@@ -95,17 +108,31 @@ public enum ProxyRuntime {
             metrics: metrics, onBound: onAdminBound)
         // Shut down in reverse order: the SQS listener first, the refresher (which in-flight
         // requests may still need) last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: CredentialRefresher(provider: credentials), serviceName: "credentials")
+        ]
+        if let clientCredentials {
+            services.append(
+                .init(
+                    service: ClientCredentialsWatcher(
+                        credentials: clientCredentials, interval: .seconds(1), logger: logger),
+                    serviceName: "client credentials"))
+        }
+        services += [
+            .init(service: admin, serviceName: "admin listener"),
+            .init(service: server, serviceName: "SQS listener"),
+        ]
         var serviceConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: CredentialRefresher(provider: credentials), serviceName: "credentials"),
-                .init(service: admin, serviceName: "admin listener"),
-                .init(service: server, serviceName: "SQS listener"),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         serviceConfiguration.maximumGracefulShutdownDuration = .milliseconds(
             Int64(configuration.shutdownGracePeriod * 1000))
         try await ServiceGroup(configuration: serviceConfiguration).run()
     }
+}
+
+/// Whether a listener on `host` is reachable from this host only.
+func isLoopback(_ host: String) -> Bool {
+    host == "localhost" || host == "::1" || host.hasPrefix("127.")
 }
 
 /// Set once graceful shutdown has begun.

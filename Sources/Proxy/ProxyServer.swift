@@ -121,7 +121,7 @@ public struct ProxyServer: Service {
         if expectsContinue {
             try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
         }
-        let body = RequestBody(parts: parts, limit: limit)
+        let body = RequestBody(parts: parts, limit: limit, hashing: handler.authenticator != nil)
         var response: ProxyResponse? = try await handler.handle(head: head, body: body)
         // A request answered before its body was read (refused half-way) is drained, so that the
         // client, still sending, gets to read the answer.

@@ -1,5 +1,7 @@
+import Crypto
 import NIOCore
 import NIOHTTP1
+import SQSWire
 
 /// The body of a client request, read from the connection only as the request path asks for it,
 /// so that a slow consumer (an S3 upload) slows the client down instead of filling memory.
@@ -14,10 +16,19 @@ final class RequestBody {
     let limit: Int
     private(set) var received = 0
     private(set) var isComplete = false
+    /// The SHA-256 of the body read so far, when asked for (a client's signature covers it).
+    private var digest: SHA256?
 
-    init(parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator, limit: Int) {
+    init(parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator, limit: Int, hashing: Bool = false) {
         self.parts = parts
         self.limit = limit
+        self.digest = hashing ? SHA256() : nil
+    }
+
+    /// The hex SHA-256 of the whole body, once it was read to its end with hashing on.
+    var sha256Hex: String? {
+        guard isComplete, let digest else { return nil }
+        return MessageDigest.hex(digest.finalize())
     }
 
     /// The next piece of the body, nil at its end.
@@ -28,6 +39,7 @@ final class RequestBody {
             case .body(let chunk):
                 received += chunk.readableBytes
                 guard received <= limit else { throw TooLarge() }
+                if digest != nil { chunk.withUnsafeReadableBytes { digest!.update(bufferPointer: $0) } }
                 return chunk
             case .end:
                 isComplete = true

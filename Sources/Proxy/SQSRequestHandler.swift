@@ -9,6 +9,8 @@ import SQSWire
 public struct SQSRequestHandler: Sendable {
     let upstream: SQSUpstream
     let extendedClient: ExtendedClient?
+    /// Verifies clients' signatures; nil when clients are not authenticated.
+    let authenticator: ClientAuthenticator?
     /// The largest request body held in memory (every request but a streamed send).
     let maxHeldRequestSize: Int
     let logger: Logger
@@ -17,13 +19,18 @@ public struct SQSRequestHandler: Sendable {
     public init(upstream: SQSUpstream, maxHeldRequestSize: Int, logger: Logger) {
         self.upstream = upstream
         self.extendedClient = nil
+        self.authenticator = nil
         self.maxHeldRequestSize = maxHeldRequestSize
         self.logger = logger
     }
 
-    init(upstream: SQSUpstream, extendedClient: ExtendedClient, maxHeldRequestSize: Int, logger: Logger) {
+    init(
+        upstream: SQSUpstream, extendedClient: ExtendedClient, authenticator: ClientAuthenticator?,
+        maxHeldRequestSize: Int, logger: Logger
+    ) {
         self.upstream = upstream
         self.extendedClient = extendedClient
+        self.authenticator = authenticator
         self.maxHeldRequestSize = maxHeldRequestSize
         self.logger = logger
     }
@@ -37,22 +44,43 @@ public struct SQSRequestHandler: Sendable {
 
     /// Answers one client request whose body is read as needed. Throws only when the connection
     /// failed while the body was read (nothing can be answered then); a body over the limit gets an error.
+    ///
+    /// With client authentication, the head is checked before anything else, and the signature once
+    /// the body has arrived: before the request goes upstream (a streamed send may have stored its
+    /// bodies by then; they are deleted when the signature is wrong). `body` must hash what it reads.
     func handle(head: HTTPRequestHead, body: RequestBody) async throws -> ProxyResponse {
+        let target = head.headers.first(name: "x-amz-target")
         let wireProtocol = SQSRequestDecoder.wireProtocol(
-            target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
+            target: target, contentType: head.headers.first(name: "content-type"))
         do {
-            guard let extendedClient, extendedClient.streamsSend(head) else {
-                return await handle(ClientRequest(head: head, body: try await body.collect()))
+            let signature = try authenticator?.check(head)
+            let verify = { () throws(SQSError) -> Void in
+                guard let authenticator, let signature else { return }
+                try authenticator.verify(signature, payloadHash: body.sha256Hex ?? "")
             }
-            switch try await extendedClient.sendStreaming(head: head, body: body, maxHeldBytes: maxHeldRequestSize) {
+            guard let extendedClient, extendedClient.streamsSend(head) else {
+                let collected = try await body.collect()
+                try verify()
+                return await handle(ClientRequest(head: head, body: collected))
+            }
+            switch try await extendedClient.sendStreaming(
+                head: head, body: body, maxHeldBytes: maxHeldRequestSize, verify: verify)
+            {
             case .held(let request): return await handle(request)
             case .answered(let response): return Self.ensureSQSError(response, wireProtocol: wireProtocol)
             }
         } catch let error as SQSError {
-            return Self.errorResponse(error, wireProtocol: wireProtocol)
+            var response = Self.errorResponse(error, wireProtocol: wireProtocol)
+            response.action = Self.action(target: target)
+            return response
         } catch is RequestBody.TooLarge {
             return Self.errorResponse(.requestTooLarge(limit: body.limit), wireProtocol: wireProtocol)
         }
+    }
+
+    /// The action a JSON request's `X-Amz-Target` names, for the request log.
+    static func action(target: String?) -> SQSAction? {
+        target.flatMap { SQSAction(rawValue: String($0.dropFirst("AmazonSQS.".count))) }
     }
 
     /// Answers one client request. Never throws: every failure is an SQS error response.
@@ -85,7 +113,7 @@ public struct SQSRequestHandler: Sendable {
         } catch {
             logger.debug("rejected", metadata: ["error": "\(error)"])
             var response = Self.errorResponse(error, wireProtocol: wireProtocol)
-            response.action = target.flatMap { SQSAction(rawValue: String($0.dropFirst("AmazonSQS.".count))) }
+            response.action = Self.action(target: target)
             return response
         }
     }

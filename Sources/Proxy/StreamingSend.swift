@@ -43,11 +43,13 @@ extension ExtendedClient {
     var streamedRequestLimit: Int { settings.policy.maxPayloadSize + 1024 * 1024 }
 
     /// Reads a send request as a stream. Bodies within the threshold are held; larger ones go to S3
-    /// as they arrive (in a multipart upload once they pass one part), one after another.
+    /// as they arrive (in a multipart upload once they pass one part), one after another. Once the
+    /// request was read, `verify` checks the client's signature: when it throws, what was stored is
+    /// deleted and nothing goes to SQS.
     /// Throws ``SQSError`` for what the client gets as an error, anything else when the connection failed.
-    func sendStreaming(head: HTTPRequestHead, body: RequestBody, maxHeldBytes: Int) async throws
-        -> StreamedSendOutcome
-    {
+    func sendStreaming(
+        head: HTTPRequestHead, body: RequestBody, maxHeldBytes: Int, verify: () throws(SQSError) -> Void
+    ) async throws -> StreamedSendOutcome {
         let wireProtocol = SQSRequestDecoder.wireProtocol(
             target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
         var reading = StreamingSendReading(
@@ -68,6 +70,7 @@ extension ExtendedClient {
                     stored[entry] = try await store(&reading)
                 }
             }
+            try verify()
         } catch {
             await deletePayloads(stored.values.map { (settings.bucket ?? "", $0.key) })
             throw error

@@ -57,6 +57,20 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
     var bucket: String?
 
     @Option(
+        name: .customLong("payload-buckets"),
+        help:
+            "Buckets whose payloads the proxy reads and deletes for clients, comma-separated; * for any (default: the --bucket alone)."
+    )
+    var payloadBuckets: String?
+
+    @Option(
+        name: .customLong("client-credentials"),
+        help:
+            "Shared-credentials file of the access keys clients must sign with (SigV4); read again when it changes (default: clients are not authenticated)."
+    )
+    var clientCredentials: String?
+
+    @Option(
         name: .customLong("upstream-connect-timeout"), help: "Seconds to wait for an upstream connection (default 5).")
     var upstreamConnectTimeout: String?
 
@@ -184,6 +198,7 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         let commandLine: [String: String?] = [
             "listen": listen, "admin-listen": adminListen, "region": region, "sqs-endpoint": sqsEndpoint,
             "s3-endpoint": s3Endpoint, "sts-endpoint": stsEndpoint, "bucket": bucket,
+            "payload-buckets": payloadBuckets, "client-credentials": clientCredentials,
             "upstream-connect-timeout": upstreamConnectTimeout, "upstream-read-timeout": upstreamReadTimeout,
             "upstream-idle-timeout": upstreamIdleTimeout, "upstream-max-attempts": upstreamMaxAttempts,
             "ca-bundle": caBundle, "client-idle-timeout": clientIdleTimeout,

@@ -1,3 +1,4 @@
+import ExtendedPayload
 import Foundation
 import Testing
 
@@ -89,12 +90,34 @@ struct ConfigurationResolverTests {
         let base = ["AWS_REGION": "us-east-1"]
         for (name, value) in [
             ("listen", "nope"), ("listen", "h:70000"), ("sqs-endpoint", "sqs.local"), ("upstream-read-timeout", "-1"),
-            ("max-request-size", "12"),
+            ("max-request-size", "12"), ("region", "us east:1"), ("region", "eu/west-1"),
+            ("sqs-endpoint", "http://a b"), ("s3-endpoint", "https://user@host"), ("bucket", "a/b"),
+            ("payload-buckets", ""), ("payload-buckets", "ok-bucket,../x"), ("payload-buckets", "*,other"),
         ] {
             #expect(throws: ConfigurationError.self) {
                 try ConfigurationResolver(commandLine: [name: value], environment: base, file: [:]).resolve()
             }
         }
+    }
+
+    @Test func payloadBucketsDefaultToTheBucketAndMustHoldIt() throws {
+        let base = ["AWS_REGION": "us-east-1"]
+        func resolve(_ commandLine: [String: String]) throws -> ProxyConfiguration {
+            try ConfigurationResolver(commandLine: commandLine, environment: base, file: [:]).resolve()
+        }
+        #expect(try resolve(["bucket": "own"]).payloadBuckets == PayloadBuckets(["own"]))
+        #expect(try resolve([:]).payloadBuckets == PayloadBuckets([]))
+        #expect(try resolve(["bucket": "own", "payload-buckets": "*"]).payloadBuckets == .any)
+        #expect(
+            try resolve(["bucket": "own", "payload-buckets": "own, theirs"]).payloadBuckets
+                == PayloadBuckets(["own", "theirs"]))
+        #expect(throws: ConfigurationError.self) { try resolve(["bucket": "own", "payload-buckets": "theirs"]) }
+        let fromEnvironment = try ConfigurationResolver(
+            commandLine: [:], environment: base.merging(["SQS_PROXY_PAYLOAD_BUCKETS": "a-b,c-d"]) { $1 }, file: [:]
+        ).resolve()
+        #expect(fromEnvironment.payloadBuckets == PayloadBuckets(["a-b", "c-d"]))
+        #expect(try resolve(["client-credentials": "/etc/keys"]).clientCredentials == "/etc/keys")
+        #expect(try resolve([:]).clientCredentials == nil)
     }
 
     @Test func yamlFile() throws {

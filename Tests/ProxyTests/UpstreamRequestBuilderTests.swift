@@ -68,8 +68,20 @@ struct UpstreamEndpointTests {
     }
 
     @Test func rejectsNonsense() {
-        for bad in ["localhost:4566", "ftp://x", "http://", "http://h:0", "http://h:99999", "http://h:x"] {
+        for bad in [
+            "localhost:4566", "ftp://x", "http://", "http://h:0", "http://h:99999", "http://h:x",
+            "http://user@evil.example", "http://a b", "http://h/base path", "http://[zz]:1", "http://h\u{0}x",
+        ] {
             #expect(UpstreamEndpoint(bad) == nil)
+        }
+    }
+
+    @Test func regionNamesCanGoInAHostName() {
+        for good in ["us-east-1", "us-gov-west-1", "cn-north-1", "local"] {
+            #expect(UpstreamEndpoint.isRegionName(good))
+        }
+        for bad in ["", "us east 1", "us-east-1:", "eu/west", "US-EAST-1", "us--east", "-us", "us-"] {
+            #expect(!UpstreamEndpoint.isRegionName(bad))
         }
     }
 }

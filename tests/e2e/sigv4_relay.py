@@ -55,6 +55,8 @@ class SigV4Relay:
     region: str
     records: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # SQS actions (JSON protocol's X-Amz-Target) whose requests are answered by closing the connection.
+    dropped_actions: set = field(default_factory=set)
 
     def verify(self, method, path, headers, body):
         authorization = headers.get("authorization", "")
@@ -104,6 +106,9 @@ class SigV4Relay:
                     relay.records.append(
                         RecordedRequest(self.command, self.path, headers, body, access_key, valid, problem)
                     )
+                if headers.get("x-amz-target", "").removeprefix("AmazonSQS.") in relay.dropped_actions:
+                    self.close_connection = True
+                    return
                 if not valid:
                     payload = b'{"__type":"com.amazonaws.sqs#SignatureDoesNotMatch","message":"' + problem.encode() + b'"}'
                     self.send_response(403)

@@ -366,7 +366,7 @@ def test_missing_payload_ignored_deletes_the_message(start_proxy, esqs, direct_s
 
 
 def test_without_bucket_large_sends_fail_as_in_sqs_but_pointers_are_restored(start_proxy, esqs, queue):
-    plain = make_client(start_proxy().endpoint)
+    plain = make_client(start_proxy("--payload-buckets", BUCKET).endpoint)
     with pytest.raises(ClientError) as raised:
         plain.send_message(QueueUrl=queue, MessageBody="a" * 1_048_577)
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
