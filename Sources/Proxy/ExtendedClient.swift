@@ -43,9 +43,8 @@ struct ExtendedClient: Sendable {
     }
 
     let settings: Settings
-    let store: S3ObjectStore
-    let uploader: MultipartUploader
-    let upstream: SQSUpstream
+    let payloads: any PayloadStore
+    let upstream: any SQSCalls
     let queues: QueueAttributeCache
     let logger: Logger
 
@@ -65,97 +64,46 @@ struct ExtendedClient: Sendable {
 
     // MARK: Send
 
-    private struct Entry {
-        var tree: JSONValue
-        var body: String
-        var attributes: [String: MessageAttribute]
-        var offload: Bool
-        var key: String?
-        /// The body, when it was stored in S3 while the request was read.
-        var stored: StoredBody?
-
-        var bodyBytes: Int { stored?.length ?? body.utf8.count }
-        var bodyMD5: String { stored?.md5Hex ?? MessageDigest.body(body) }
-    }
-
     /// Sends messages, their bodies over the threshold stored in S3 first. `stored` holds the bodies
-    /// already stored while the request was read, by entry id ("" for SendMessage); on any failure
-    /// before SQS took the messages, every payload stored for them is deleted.
-    func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [String: StoredBody] = [:])
+    /// already stored while the request was read, by entry id (`""` for SendMessage); the send owns
+    /// them from here. Every payload stored for the request is deleted when SQS cannot have taken
+    /// its message (the request was never sent, or SQS refused it with a 4xx), and kept when SQS
+    /// may have (an answer, a 5xx, a timeout, a connection that broke after the request was written).
+    func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [String: StoredPayload] = [:])
         async throws(SQSError) -> ProxyResponse
     {
-        let isBatch = request.action == .sendMessageBatch
-        var entries: [Entry] = []
-        let prepared: JSONValue
-        // Every payload in S3 for this request until SQS has the messages: deleted on any failure.
         var owned = stored.values.map(\.key)
+        let outcome: UpstreamOutcome
+        let plan: SendPlan
         do throws(SQSError) {
-            for entryTree in isBatch ? (tree["Entries"]?.arrayValue ?? []) : [tree] {
-                let stored = stored[isBatch ? entryTree["Id"]?.stringValue ?? "" : ""]
-                let body = stored == nil ? entryTree["MessageBody"]?.stringValue ?? "" : ""
-                let attributes = try MessageAttribute.map(from: entryTree["MessageAttributes"])
-                var entry = Entry(tree: entryTree, body: body, attributes: attributes, offload: false, stored: stored)
-                entry.offload = try settings.policy.mustOffload(bodyBytes: entry.bodyBytes, attributes: attributes)
-                entry.key = stored?.key
-                entries.append(entry)
-            }
-            if !stored.isEmpty && entries.filter({ $0.stored != nil }).count != stored.count {
-                throw SQSError(
-                    shape: "BatchEntryIdsNotDistinct",
-                    message: "Two or more batch entries in the request have the same Id.")
-            }
-            if isBatch && settings.policy.canOffload {
-                let plan = planBatch(entries)
-                for index in entries.indices { entries[index].offload = plan[index] || entries[index].stored != nil }
-            }
-            guard let bucket = settings.bucket, entries.contains(where: \.offload) else {
+            plan = try SendPlan(
+                action: request.action, tree: tree, stored: stored, policy: settings.policy, bucket: settings.bucket,
+                newKey: settings.keys.next)
+            guard plan.offloads else {
                 return try await upstream.forward(client, body: client.body, action: request.action)
             }
-            for index in entries.indices where entries[index].offload && entries[index].key == nil {
-                entries[index].key = settings.keys.next()
-            }
             let contentDeduplication = try await needsDeduplicationID(queueURL: queueURL(of: request, client: client))
-            let uploads = entries.filter { $0.stored == nil && $0.key != nil }
-            try await upload(uploads, bucket: bucket)
-            owned += uploads.compactMap(\.key)
-            for index in entries.indices where entries[index].offload {
-                let pointer = PayloadPointer(bucket: bucket, key: entries[index].key!)
-                var rewritten = MessageRewriting.offload(
-                    entries[index].tree, pointer: pointer, bodyBytes: entries[index].bodyBytes,
-                    reservedName: settings.policy.reservedAttributeName)
-                if contentDeduplication && rewritten["MessageDeduplicationId"] == nil {
-                    rewritten["MessageDeduplicationId"] = .string(
-                        entries[index].stored?.sha256Hex ?? SigV4Signer.payloadHash(entries[index].body.utf8))
-                }
-                entries[index].tree = rewritten
-            }
-            if isBatch {
-                var rewrittenTree = tree
-                rewrittenTree["Entries"] = .array(entries.map(\.tree))
-                prepared = rewrittenTree
-            } else {
-                prepared = entries[0].tree
-            }
+            try await upload(plan.uploads, bucket: plan.bucket)
+            owned = plan.keys
+            let (upstreamRequest, body) = encoded(
+                request, input: plan.input(tree, contentDeduplication: contentDeduplication), client: client)
+            outcome = await upstream.send(upstreamRequest, body: body, action: request.action)
         } catch {
-            await deletePayloads(owned.map { (settings.bucket ?? "", $0) })
+            await deletePayloads(owned)
             throw error
         }
-        let bucket = settings.bucket ?? ""
-
-        let uploaded = entries.compactMap { entry in entry.key.map { (bucket, $0) } }
-        let response: ProxyResponse
-        do {
-            response = try await forward(request, tree: prepared, client: client)
-        } catch {
-            await deletePayloads(uploaded)
-            throw error
+        guard outcome.mayHaveTakenEffect else {
+            await deletePayloads(owned)
+            return try outcome.response()
         }
-        guard response.status == .ok else {
-            await deletePayloads(uploaded)
-            return response
+        guard case .answered(let response) = outcome, response.status == .ok else {
+            logger.warning(
+                "no answer from SQS that says whether it took the messages: their payloads stay",
+                metadata: ["action": "\(request.action)", "payloads": "\(owned.count)"])
+            return try outcome.response()
         }
         guard
-            var result = response.body.withUnsafeReadableBytes({
+            let result = response.body.withUnsafeReadableBytes({
                 ResponseCodec.decode($0, action: request.action, wireProtocol: request.wireProtocol)
             })
         else {
@@ -163,52 +111,20 @@ struct ExtendedClient: Sendable {
             logger.warning("unreadable send result; digests not corrected", metadata: ["action": "\(request.action)"])
             return response
         }
-        if isBatch {
-            let byID = Dictionary(
-                entries.map { ($0.tree["Id"]?.stringValue ?? "", $0) }, uniquingKeysWith: { first, _ in first })
-            let successful = (result.tree["Successful"]?.arrayValue ?? []).map { entry -> JSONValue in
-                guard let sent = byID[entry["Id"]?.stringValue ?? ""], sent.offload else { return entry }
-                return MessageRewriting.sendResult(entry, bodyMD5: sent.bodyMD5, attributes: sent.attributes)
-            }
-            result.tree["Successful"] = .array(successful)
-            let failedKeys = (result.tree["Failed"]?.arrayValue ?? []).compactMap { failure in
-                byID[failure["Id"]?.stringValue ?? ""]?.key.map { (bucket, $0) }
-            }
-            await deletePayloads(failedKeys)
-        } else {
-            result.tree = MessageRewriting.sendResult(
-                result.tree, bodyMD5: entries[0].bodyMD5, attributes: entries[0].attributes)
-        }
-        return encode(result, of: request, like: response)
+        let (rewritten, refusedKeys) = plan.result(result.tree)
+        await deletePayloads(refusedKeys)
+        return encode(ResponseCodec.Result(tree: rewritten, requestID: result.requestID), of: request, like: response)
     }
 
-    private func planBatch(_ entries: [Entry]) -> [Bool] {
-        let pointerLength = PayloadPointer(bucket: settings.bucket ?? "", key: settings.keys.next()).encoded.utf8.count
-        return OffloadPolicy.planBatch(
-            sizes: entries.map { OffloadPolicy.messageSize(bodyBytes: $0.bodyBytes, attributes: $0.attributes) },
-            offloadedSizes: entries.map {
-                MessageRewriting.offloadedSize(
-                    pointerLength: pointerLength, attributesSize: OffloadPolicy.attributesSize($0.attributes),
-                    bodyBytes: $0.bodyBytes, reservedName: settings.policy.reservedAttributeName)
-            },
-            decided: entries.map(\.offload))
-    }
-
-    /// Stores every offloaded entry's body concurrently; on any failure removes what was stored.
-    private func upload(_ entries: [Entry], bucket: String) async throws(SQSError) {
+    /// Stores the bodies concurrently; on any failure removes what was stored and throws.
+    private func upload(_ uploads: [(key: String, body: String)], bucket: String) async throws(SQSError) {
         let failures = await withTaskGroup(of: (String, ObjectStoreError?).self) { group in
-            for entry in entries {
-                guard let key = entry.key else { continue }
+            for (key, body) in uploads {
                 group.addTask {
                     do throws(ObjectStoreError) {
-                        let body = ByteBuffer(string: entry.body)
-                        if body.readableBytes > uploader.partSize {
-                            try await uploader.upload(
-                                bucket: bucket, key: key, body: body, options: settings.putOptions)
-                        } else {
-                            try await store.put(bucket: bucket, key: key, body: body, options: settings.putOptions)
-                        }
-                        ProxyMetrics.payloadOffloaded(bytes: body.readableBytes)
+                        let bytes = ByteBuffer(string: body)
+                        try await payloads.put(bucket: bucket, key: key, body: bytes)
+                        ProxyMetrics.payloadOffloaded(bytes: bytes.readableBytes)
                         return (key, nil)
                     } catch {
                         return (key, error)
@@ -220,7 +136,7 @@ struct ExtendedClient: Sendable {
             return results
         }
         guard let failure = failures.first(where: { $0.1 != nil })?.1 else { return }
-        await deletePayloads(failures.filter { $0.1 == nil }.map { (bucket, $0.0) })
+        await deletePayloads(failures.filter { $0.1 == nil }.map(\.0))
         logger.error("payload upload failed", metadata: ["error": "\(failure)"])
         throw SQSError(
             shape: "InternalFailure", status: 500,
@@ -243,7 +159,7 @@ struct ExtendedClient: Sendable {
         let response =
             rewritten == tree
             ? try await upstream.forward(client, body: client.body, action: request.action)
-            : try await forward(request, tree: rewritten, client: client)
+            : try await forward(request, input: rewritten, client: client)
         guard response.status == .ok,
             var result = response.body.withUnsafeReadableBytes({
                 ResponseCodec.decode($0, action: .receiveMessage, wireProtocol: request.wireProtocol)
@@ -332,11 +248,11 @@ struct ExtendedClient: Sendable {
                         guard let size, size <= Self.heldPayloadLimit else {
                             return (
                                 index,
-                                .success(.streamed(try await store.open(bucket: pointer.bucket, key: pointer.key)))
+                                .success(.streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key)))
                             )
                         }
                         // An object larger than its size attribute says is read up to a margin.
-                        let bytes = try await store.get(
+                        let bytes = try await payloads.get(
                             bucket: pointer.bucket, key: pointer.key, maxSize: 4 * Self.heldPayloadLimit)
                         return (index, .success(.held(String(buffer: bytes))))
                     } catch {
@@ -366,10 +282,10 @@ struct ExtendedClient: Sendable {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
         let marked = allowed(handles, operation: "delete", queueURL: queueURL(of: request, client: client))
-        let response = try await forward(request, tree: rewritten, client: client)
+        let response = try await forward(request, input: rewritten, client: client)
         guard response.status == .ok, !settings.retainPayloads, !marked.isEmpty else { return response }
         if request.action == .deleteMessage {
-            await deletePayloads(marked.values.map { ($0.bucket, $0.key) })
+            await deleteObjects(Array(marked.values))
             return response
         }
         guard
@@ -378,7 +294,7 @@ struct ExtendedClient: Sendable {
             })
         else { return response }
         let deleted = (result.tree["Successful"]?.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }
-        await deletePayloads(deleted.compactMap { marked[$0] }.map { ($0.bucket, $0.key) })
+        await deleteObjects(deleted.compactMap { marked[$0] })
         return response
     }
 
@@ -391,7 +307,7 @@ struct ExtendedClient: Sendable {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
         _ = allowed(marked, operation: "change_visibility", queueURL: queueURL(of: request, client: client))
-        return try await forward(request, tree: rewritten, client: client)
+        return try await forward(request, input: rewritten, client: client)
     }
 
     /// The marked handles whose payloads may be touched; the others are told in the log and counted
@@ -445,14 +361,19 @@ struct ExtendedClient: Sendable {
         request.queueURL ?? upstream.url(path: client.path)
     }
 
+    /// Deletes payloads of the proxy's bucket concurrently; failures are logged, never raised.
+    func deletePayloads(_ keys: [String]) async {
+        await deleteObjects(keys.map { PayloadPointer(bucket: settings.bucket ?? "", key: $0) })
+    }
+
     /// Deletes payload objects concurrently; failures are logged, never raised.
-    func deletePayloads(_ objects: [(String, String)]) async {
+    private func deleteObjects(_ objects: [PayloadPointer]) async {
         guard !objects.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             for object in objects {
                 group.addTask {
                     do {
-                        try await store.delete(bucket: object.0, key: object.1)
+                        try await payloads.delete(bucket: object.bucket, key: object.key)
                         ProxyMetrics.payloadsDeleted(1)
                     } catch {
                         logger.warning("payload not deleted", metadata: ["error": "\(error)"])
@@ -462,24 +383,28 @@ struct ExtendedClient: Sendable {
         }
     }
 
-    /// Forwards the request re-encoded from `tree` in its own protocol.
-    private func forward(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
+    /// Forwards the request re-encoded from `input` in its own protocol.
+    private func forward(_ request: SQSRequest, input: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
+    {
+        let (upstreamRequest, body) = encoded(request, input: input, client: client)
+        return try await upstream.forward(upstreamRequest, body: body, action: request.action)
+    }
+
+    /// The request for SQS with its input re-encoded from `input` in the request's own protocol.
+    private func encoded(_ request: SQSRequest, input: JSONValue, client: ClientRequest) -> (ClientRequest, ByteBuffer)
     {
         switch request.input {
         case .json:
-            return try await upstream.forward(
-                client, body: ByteBuffer(bytes: tree.serialized()), action: request.action)
+            return (client, ByteBuffer(bytes: input.serialized()))
         case .query(let original):
             let parameters = RequestSchema.forAction(request.action)!.parameters(
-                from: tree, action: request.action, original: original)
+                from: input, action: request.action, original: original)
             var head = client.head
             head.method = .POST
             head.uri = client.path
             head.headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
-            return try await upstream.forward(
-                ClientRequest(head: head, body: client.body), body: ByteBuffer(bytes: parameters.encoded()),
-                action: request.action)
+            return (ClientRequest(head: head, body: client.body), ByteBuffer(bytes: parameters.encoded()))
         }
     }
 

@@ -60,9 +60,11 @@ public enum ProxyRuntime {
             timeout: readTimeout, retrier: retrier)
         let uploader = MultipartUploader(
             store: store, partSize: configuration.partSize, partsInFlight: configuration.partsInFlight)
+        let settings = try ExtendedClient.Settings(configuration)
         let extendedClient = ExtendedClient(
-            settings: try ExtendedClient.Settings(configuration), store: store, uploader: uploader, upstream: upstream,
-            queues: QueueAttributeCache(), logger: logger)
+            settings: settings,
+            payloads: S3PayloadStore(store: store, uploader: uploader, options: settings.putOptions),
+            upstream: upstream, queues: QueueAttributeCache(), logger: logger)
         let clientCredentials = try configuration.clientCredentials.map { path throws(ConfigurationError) in
             try ClientCredentials(path: path)
         }

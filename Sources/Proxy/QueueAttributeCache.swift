@@ -6,7 +6,7 @@ actor QueueAttributeCache {
     private var contentBasedDeduplication: [String: Bool] = [:]
 
     /// Whether the FIFO queue at `queueURL` deduplicates by content.
-    func contentBasedDeduplication(queueURL: String, upstream: SQSUpstream) async throws(SQSError) -> Bool {
+    func contentBasedDeduplication(queueURL: String, upstream: any SQSCalls) async throws(SQSError) -> Bool {
         if let known = contentBasedDeduplication[queueURL] { return known }
         let result = try await upstream.call(
             .getQueueAttributes,

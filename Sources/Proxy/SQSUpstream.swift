@@ -7,7 +7,7 @@ import SQSWire
 import UpstreamRetry
 
 /// The upstream SQS service: signs and sends requests through the shared HTTP client.
-public struct SQSUpstream: Sendable {
+public struct SQSUpstream: SQSCalls {
     /// Response headers passed back to clients.
     static let returnedHeaders = ["content-type", "x-amzn-requestid", "x-amzn-query-error"]
 
@@ -30,23 +30,22 @@ public struct SQSUpstream: Sendable {
         self.retrier = retrier
     }
 
-    /// Forwards `request` (with `body`, which may differ from the client's) and returns the
-    /// upstream answer. Throttling, 5xx answers and connections that could not be made are tried
-    /// again (sends only when SQS cannot have taken the message: see ``RetryPolicy``); transport
-    /// failures become SQS errors.
-    public func forward(_ request: ClientRequest, body: ByteBuffer, action: SQSAction) async throws(SQSError)
-        -> ProxyResponse
-    {
+    /// Sends `request` (with `body`, which may differ from the client's) and tells what came of it.
+    /// Throttling, 5xx answers and connections that could not be made are tried again (sends only
+    /// when SQS cannot have taken the message: see ``RetryPolicy``); transport failures become SQS
+    /// errors, with whether the request may have reached SQS.
+    func send(_ request: ClientRequest, body: ByteBuffer, action: SQSAction) async -> UpstreamOutcome {
         let credentials: AWSCredentials
         do {
             credentials = try await self.credentials.credentials()
         } catch {
-            throw .serviceUnavailable("The proxy has no usable AWS credentials: \(error)")
+            return .failed(
+                .serviceUnavailable("The proxy has no usable AWS credentials: \(error)"), mayHaveArrived: false)
         }
         let payloadHash = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
         let repeatable = action != .sendMessage && action != .sendMessageBatch
-        let outcome = await retrier.run(service: "sqs", repeatable: repeatable) {
-            () -> (result: Result<ProxyResponse, SQSError>, failure: UpstreamFailure?) in
+        return await retrier.run(service: "sqs", repeatable: repeatable) {
+            () -> (result: UpstreamOutcome, failure: UpstreamFailure?) in
             let (url, headers) = builder.build(
                 method: request.head.method, path: request.path, query: request.queryString,
                 clientHeaders: request.head.headers, payloadHash: payloadHash, credentials: credentials,
@@ -68,17 +67,23 @@ public struct SQSUpstream: Sendable {
                     for value in response.headers[name] { returned.add(name: Self.canonicalName(name), value: value) }
                 }
                 let answer = ProxyResponse(status: response.status, headers: returned, body: responseBody)
-                return (.success(answer), UpstreamFailure.of(status: response.status.code, body: responseBody))
+                return (.answered(answer), UpstreamFailure.of(status: response.status.code, body: responseBody))
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-                return (.failure(.serviceUnavailable("The upstream SQS endpoint did not answer in time.")), nil)
-            } catch {
                 return (
-                    .failure(.serviceUnavailable("The upstream SQS endpoint could not be reached.")),
-                    UpstreamFailure.of(error)
+                    .failed(
+                        .serviceUnavailable("The upstream SQS endpoint did not answer in time."), mayHaveArrived: true),
+                    nil
+                )
+            } catch {
+                let failure = UpstreamFailure.of(error)
+                return (
+                    .failed(
+                        .serviceUnavailable("The upstream SQS endpoint could not be reached."),
+                        mayHaveArrived: failure != .notSent),
+                    failure
                 )
             }
         }
-        return try outcome.get()
     }
 
     /// The upstream URL of `path`.

@@ -5,15 +5,6 @@ import NIOHTTP1
 import ObjectStore
 import SQSWire
 
-/// A message body stored in S3 while its request was read: its key, size and digests.
-struct StoredBody: Sendable {
-    var key: String
-    var length: Int
-    var md5Hex: String
-    /// Empty unless the queue may be FIFO (the body's SHA-256 is then its deduplication id).
-    var sha256Hex: String
-}
-
 /// What reading a streamed send request gave.
 enum StreamedSendOutcome {
     /// No body needed S3 while reading: the request, rebuilt, goes the ordinary way.
@@ -54,16 +45,16 @@ extension ExtendedClient {
             target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
         var reading = StreamingSendReading(
             body: body, declaredLength: head.headers.first(name: "content-length").flatMap(Int.init),
-            wireProtocol: wireProtocol, partSize: uploader.partSize, maxPayloadSize: settings.policy.maxPayloadSize,
+            wireProtocol: wireProtocol, partSize: payloads.partSize, maxPayloadSize: settings.policy.maxPayloadSize,
             maxHeldBytes: maxHeldBytes)
         var held: [Int: String] = [:]
-        var stored: [Int: StoredBody] = [:]
+        var stored: [Int: StoredPayload] = [:]
         do {
             while let entry = try await reading.nextBody() {
                 // A body that may fill a part goes to a multipart upload as soon as it passes the
                 // threshold, its parts streamed while they arrive; any other is read whole first.
                 try await reading.readBody(
-                    whileHeldAtMost: reading.mayFillPart ? settings.policy.threshold : uploader.partSize)
+                    whileHeldAtMost: reading.mayFillPart ? settings.policy.threshold : payloads.partSize)
                 if reading.bodyEnded && reading.bodyLength <= settings.policy.threshold {
                     held[entry] = try reading.takeHeldBody()
                 } else {
@@ -72,7 +63,7 @@ extension ExtendedClient {
             }
             try verify()
         } catch {
-            await deletePayloads(stored.values.map { (settings.bucket ?? "", $0.key) })
+            await deletePayloads(stored.values.map(\.key))
             throw error
         }
         guard let bucket = settings.bucket, !stored.isEmpty else {
@@ -82,7 +73,7 @@ extension ExtendedClient {
         var bodies = held
         for (entry, body) in stored { bodies[entry] = PayloadPointer(bucket: bucket, key: body.key).encoded }
         let client = ClientRequest(head: head, body: ByteBuffer(bytes: reading.reader.rebuilt(bodies: bodies)))
-        var storedByID: [String: StoredBody] = [:]
+        var storedByID: [String: StoredPayload] = [:]
         for (entry, body) in stored { storedByID[reading.reader.entryID(entry) ?? ""] = body }
         let request: SQSRequest
         let tree: JSONValue
@@ -99,7 +90,7 @@ extension ExtendedClient {
             }
             tree = sendTree
         } catch {
-            await deletePayloads(stored.values.map { (bucket, $0.key) })
+            await deletePayloads(stored.values.map(\.key))
             throw error
         }
         // From here the send owns the stored payloads: it deletes them on any failure.
@@ -111,21 +102,14 @@ extension ExtendedClient {
 
     /// Stores the body being read: in one PUT if it ended within one part, else in a multipart
     /// upload fed as the body arrives.
-    private func store(_ reading: inout StreamingSendReading) async throws -> StoredBody {
+    private func store(_ reading: inout StreamingSendReading) async throws -> StoredPayload {
         guard let bucket = settings.bucket else { throw SQSError.internalFailure("No bucket is configured.") }
         let key = settings.keys.next()
         do {
             if reading.bodyEnded {
-                let body = reading.takeHeldBuffer()
-                if body.readableBytes > uploader.partSize {
-                    try await uploader.upload(bucket: bucket, key: key, body: body, options: settings.putOptions)
-                } else {
-                    try await store.put(bucket: bucket, key: key, body: body, options: settings.putOptions)
-                }
+                try await payloads.put(bucket: bucket, key: key, body: reading.takeHeldBuffer())
             } else {
-                try await uploader.upload(bucket: bucket, key: key, options: settings.putOptions) {
-                    try await reading.nextPart()
-                }
+                try await payloads.upload(bucket: bucket, key: key) { try await reading.nextPart() }
             }
         } catch let error as ObjectStoreError {
             throw SQSError(
@@ -133,7 +117,7 @@ extension ExtendedClient {
                 message: "Could not store the message payload in S3 bucket \(bucket): \(error.detail)")
         }
         ProxyMetrics.payloadOffloaded(bytes: reading.bodyLength)
-        return StoredBody(
+        return StoredPayload(
             key: key, length: reading.bodyLength, md5Hex: reading.md5Hex, sha256Hex: reading.sha256Hex)
     }
 }

@@ -39,6 +39,11 @@ public enum MessageDigest {
         return hex(hasher.finalize())
     }
 
+    /// The hex SHA-256 of a body's UTF-8 bytes (what SQS hashes for content-based deduplication).
+    public static func sha256(_ body: String) -> String {
+        hex(SHA256.hash(data: Array(body.utf8)))
+    }
+
     /// Lowercase hexadecimal of a digest.
     public static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)

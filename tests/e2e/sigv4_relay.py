@@ -7,6 +7,7 @@ and only then forwarded to moto. A request with a bad signature gets a 403 and n
 
 import http.client
 import threading
+from urllib.parse import parse_qs
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,14 +18,20 @@ from botocore.credentials import Credentials
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
 
 
-def forward(handler, upstream, body):
-    """Sends the request `handler` is serving to `upstream` and copies the answer back."""
+def deliver(handler, upstream, body):
+    """Sends the request `handler` is serving to `upstream`; returns the answer, read whole."""
     connection = http.client.HTTPConnection(*upstream, timeout=60)
     headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
     connection.request(handler.command, handler.path, body=body, headers=headers)
     response = connection.getresponse()
     payload = response.read()
     connection.close()
+    return response, payload
+
+
+def forward(handler, upstream, body):
+    """Sends the request `handler` is serving to `upstream` and copies the answer back."""
+    response, payload = deliver(handler, upstream, body)
     handler.send_response(response.status)
     for name, value in response.getheaders():
         if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
@@ -33,6 +40,14 @@ def forward(handler, upstream, body):
     handler.end_headers()
     if handler.command != "HEAD":
         handler.wfile.write(payload)
+
+
+def action_of(headers, body):
+    """The SQS action of a request in either protocol."""
+    target = headers.get("x-amz-target", "")
+    if target:
+        return target.removeprefix("AmazonSQS.")
+    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
 
 
 @dataclass
@@ -55,8 +70,10 @@ class SigV4Relay:
     region: str
     records: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # SQS actions (JSON protocol's X-Amz-Target) whose requests are answered by closing the connection.
+    # SQS actions whose requests are answered by closing the connection, moto never seeing them.
     dropped_actions: set = field(default_factory=set)
+    # SQS actions that moto carries out, after which the relay answers "500" or "break"s the connection.
+    failed_after_taking: dict = field(default_factory=dict)
 
     def verify(self, method, path, headers, body):
         authorization = headers.get("authorization", "")
@@ -106,8 +123,20 @@ class SigV4Relay:
                     relay.records.append(
                         RecordedRequest(self.command, self.path, headers, body, access_key, valid, problem)
                     )
-                if headers.get("x-amz-target", "").removeprefix("AmazonSQS.") in relay.dropped_actions:
+                action = action_of(headers, body)
+                if action in relay.dropped_actions:
                     self.close_connection = True
+                    return
+                if valid and action in relay.failed_after_taking:
+                    deliver(self, relay.upstream, body)
+                    if relay.failed_after_taking[action] == "break":
+                        self.close_connection = True
+                        return
+                    self.send_response(500)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", "21")
+                    self.end_headers()
+                    self.wfile.write(b"<h1>Bad gateway</h1>\n")
                     return
                 if not valid:
                     payload = b'{"__type":"com.amazonaws.sqs#SignatureDoesNotMatch","message":"' + problem.encode() + b'"}'

@@ -391,6 +391,26 @@ def test_sqs_failure_after_upload_deletes_the_orphans(esqs, s3, queue):
     assert set(objects(s3)) == before
 
 
+@pytest.mark.parametrize("fault", ["500", "break"])
+def test_a_send_sqs_took_keeps_its_payload_whatever_the_answer(extended_proxy, relay, s3, direct_sqs, queue, fault):
+    """SQS took the message, then the proxy heard a 500 (not in SQS's protocol) or the connection
+    broke: the message may be in the queue, so its payload must stay."""
+    client = make_client(extended_proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
+    body = payload(THRESHOLD + 1)
+    relay.failed_after_taking["SendMessage"] = fault
+    try:
+        with pytest.raises(ClientError) as raised:
+            client.send_message(QueueUrl=queue, MessageBody=body)
+    finally:
+        relay.failed_after_taking.clear()
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] in (500, 503)
+    held = direct_sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"], VisibilityTimeout=0)["Messages"]
+    assert len(held) == 1
+    key = json.loads(held[0]["Body"])[1]["s3Key"]
+    assert key in objects(s3)
+    assert client.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == body
+
+
 def test_encryption_and_acl_options_reach_s3(start_proxy, s3, queue):
     client = make_client(
         start_proxy(
