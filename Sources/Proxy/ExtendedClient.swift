@@ -155,43 +155,38 @@ struct ExtendedClient: Sendable {
     private func receive(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
     {
-        let (rewritten, filter) = MessageRewriting.receiveRequest(tree)
+        let plan = ReceivePlan(tree)
         let response =
-            rewritten == tree
+            plan.inputUnchanged
             ? try await upstream.forward(client, body: client.body, action: request.action)
-            : try await forward(request, input: rewritten, client: client)
+            : try await forward(request, input: plan.input, client: client)
         guard response.status == .ok,
             var result = response.body.withUnsafeReadableBytes({
                 ResponseCodec.decode($0, action: .receiveMessage, wireProtocol: request.wireProtocol)
             })
         else { return response }
         var messages = result.tree["Messages"]?.arrayValue ?? []
-        // A pointer to a bucket outside the payload buckets is delivered as SQS holds it.
-        let offloaded = messages.indices.compactMap { index -> (Int, PayloadPointer)? in
-            guard MessageRewriting.isOffloaded(messages[index]),
-                let pointer = PayloadPointer(body: messages[index]["Body"]?.stringValue ?? "")
-            else { return nil }
-            guard settings.payloadBuckets.allows(pointer) else {
-                refused(pointer, operation: "receive", queueURL: queueURL(of: request, client: client))
-                return nil
-            }
-            return (index, pointer)
+        let (fetches, refusedPointers) = plan.fetches(
+            in: messages, buckets: settings.payloadBuckets, heldPayloadLimit: Self.heldPayloadLimit)
+        for pointer in refusedPointers {
+            refused(pointer, operation: "receive", queueURL: queueURL(of: request, client: client))
         }
-        guard !offloaded.isEmpty else { return response }
+        guard !fetches.isEmpty else { return response }
 
-        let payloads = await fetch(offloaded.map { (messages[$0.0], $0.1) })
+        let payloads = await fetch(fetches)
         var dropped: Set<Int> = []
         var streams: [StreamedPayload] = []
-        for ((index, pointer), payload) in zip(offloaded, payloads) {
+        for (fetch, payload) in zip(fetches, payloads) {
+            let (index, pointer) = (fetch.index, fetch.pointer)
             switch payload {
             case .success(.held(let body)):
                 messages[index] = try MessageRewriting.restore(
-                    messages[index], payload: body, pointer: pointer, filter: filter)
+                    messages[index], payload: body, pointer: pointer, filter: plan.filter)
                 ProxyMetrics.payloadRestored(bytes: body.utf8.count)
             case .success(.streamed(let body)):
                 let stream = StreamedPayload(body: body)
                 messages[index] = try MessageRewriting.restore(
-                    messages[index], payload: stream.bodyToken, pointer: pointer, filter: filter)
+                    messages[index], payload: stream.bodyToken, pointer: pointer, filter: plan.filter)
                 messages[index]["MD5OfBody"] = .string(stream.digestToken)
                 streams.append(stream)
             case .failure(let error) where error.kind == .objectNotFound && settings.ignorePayloadNotFound:
@@ -235,17 +230,15 @@ struct ExtendedClient: Sendable {
     /// ten messages in one response hold at most a few MiB.
     static let heldPayloadLimit = 1024 * 1024
 
-    /// Reads the payloads of offloaded messages concurrently: those over ``heldPayloadLimit`` (or
-    /// without a size attribute) are only opened, to stream into the response; the others are read whole.
-    private func fetch(_ messages: [(JSONValue, PayloadPointer)]) async -> [Result<FetchedPayload, ObjectStoreError>] {
+    /// Reads the payloads of offloaded messages concurrently: those that stream are only opened;
+    /// the others are read whole.
+    private func fetch(_ fetches: [ReceivePlan.Fetch]) async -> [Result<FetchedPayload, ObjectStoreError>] {
         await withTaskGroup(of: (Int, Result<FetchedPayload, ObjectStoreError>).self) { group in
-            for (index, (message, pointer)) in messages.enumerated() {
-                let size = OffloadPolicy.reservedAttributeNames.lazy.compactMap {
-                    message["MessageAttributes"]?[$0]?["StringValue"]?.stringValue.flatMap { Int($0) }
-                }.first
+            for (index, fetch) in fetches.enumerated() {
+                let pointer = fetch.pointer
                 group.addTask {
                     do throws(ObjectStoreError) {
-                        guard let size, size <= Self.heldPayloadLimit else {
+                        guard !fetch.streams else {
                             return (
                                 index,
                                 .success(.streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key)))
@@ -260,7 +253,7 @@ struct ExtendedClient: Sendable {
                     }
                 }
             }
-            var results = [Result<FetchedPayload, ObjectStoreError>?](repeating: nil, count: messages.count)
+            var results = [Result<FetchedPayload, ObjectStoreError>?](repeating: nil, count: fetches.count)
             for await (index, result) in group { results[index] = result }
             return results.map { $0! }
         }
@@ -277,15 +270,18 @@ struct ExtendedClient: Sendable {
     private func delete(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
     {
-        let (rewritten, handles) = Self.restoringHandles(tree, batch: request.action == .deleteMessageBatch)
-        guard !handles.isEmpty else {
+        let handles = MarkedHandles(
+            tree, batch: request.action == .deleteMessageBatch, buckets: settings.payloadBuckets)
+        guard handles.anyMarked else {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
-        let marked = allowed(handles, operation: "delete", queueURL: queueURL(of: request, client: client))
-        let response = try await forward(request, input: rewritten, client: client)
-        guard response.status == .ok, !settings.retainPayloads, !marked.isEmpty else { return response }
+        for pointer in handles.refused {
+            refused(pointer, operation: "delete", queueURL: queueURL(of: request, client: client))
+        }
+        let response = try await forward(request, input: handles.input, client: client)
+        guard response.status == .ok, !settings.retainPayloads, !handles.payloads.isEmpty else { return response }
         if request.action == .deleteMessage {
-            await deleteObjects(Array(marked.values))
+            await deleteObjects(Array(handles.payloads.values))
             return response
         }
         guard
@@ -293,35 +289,22 @@ struct ExtendedClient: Sendable {
                 ResponseCodec.decode($0, action: .deleteMessageBatch, wireProtocol: request.wireProtocol)
             })
         else { return response }
-        let deleted = (result.tree["Successful"]?.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }
-        await deleteObjects(deleted.compactMap { marked[$0] })
+        await deleteObjects(handles.deleted(byBatchResult: result.tree))
         return response
     }
 
     private func changeVisibility(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
     {
-        let (rewritten, marked) = Self.restoringHandles(
-            tree, batch: request.action == .changeMessageVisibilityBatch)
-        guard !marked.isEmpty else {
+        let handles = MarkedHandles(
+            tree, batch: request.action == .changeMessageVisibilityBatch, buckets: settings.payloadBuckets)
+        guard handles.anyMarked else {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
-        _ = allowed(marked, operation: "change_visibility", queueURL: queueURL(of: request, client: client))
-        return try await forward(request, input: rewritten, client: client)
-    }
-
-    /// The marked handles whose payloads may be touched; the others are told in the log and counted
-    /// (their markers are still removed, so that SQS gets the handle it issued).
-    private func allowed(_ marked: [String: PayloadPointer], operation: String, queueURL: String)
-        -> [String: PayloadPointer]
-    {
-        marked.filter { _, pointer in
-            guard settings.payloadBuckets.allows(pointer) else {
-                refused(pointer, operation: operation, queueURL: queueURL)
-                return false
-            }
-            return true
+        for pointer in handles.refused {
+            refused(pointer, operation: "change_visibility", queueURL: queueURL(of: request, client: client))
         }
+        return try await forward(request, input: handles.input, client: client)
     }
 
     /// A pointer or marked handle naming an object outside the payload buckets: one warning line
@@ -334,24 +317,6 @@ struct ExtendedClient: Sendable {
                 "operation": "\(operation)", "queue": "\(queueURL.split(separator: "/").last ?? "")",
                 "bucket": "\(pointer.bucket.prefix(255))", "key": "\(pointer.key.prefix(1024))",
             ])
-    }
-
-    /// The input with marked receipt handles restored, and the pointers of the marked ones by
-    /// entry id (`""` for a single handle).
-    static func restoringHandles(_ tree: JSONValue, batch: Bool) -> (JSONValue, [String: PayloadPointer]) {
-        var marked: [String: PayloadPointer] = [:]
-        func restore(_ entry: JSONValue, id: String) -> JSONValue {
-            guard let handle = MarkedReceiptHandle(entry["ReceiptHandle"]?.stringValue ?? "") else { return entry }
-            marked[id] = handle.pointer
-            var entry = entry
-            entry["ReceiptHandle"] = .string(handle.original)
-            return entry
-        }
-        guard batch else { return (restore(tree, id: ""), marked) }
-        var tree = tree
-        let entries = (tree["Entries"]?.arrayValue ?? []).map { restore($0, id: $0["Id"]?.stringValue ?? "") }
-        tree["Entries"] = .array(entries)
-        return (tree, marked)
     }
 
     // MARK: Shared

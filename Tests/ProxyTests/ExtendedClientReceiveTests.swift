@@ -1,0 +1,151 @@
+import ExtendedPayload
+import Logging
+import NIOCore
+import NIOHTTP1
+import SQSWire
+import Synchronization
+import Testing
+
+@testable import Proxy
+
+/// Receive, delete and visibility changes carried out against in-memory fakes of S3 and SQS.
+struct ExtendedClientReceiveTests {
+    static func client(_ store: FakePayloadStore, _ sqs: FakeSQS, ignorePayloadNotFound: Bool = false) throws
+        -> ExtendedClient
+    {
+        var configuration = ProxyConfiguration(region: "us-east-1", bucket: "payloads")
+        configuration.ignorePayloadNotFound = ignorePayloadNotFound
+        return ExtendedClient(
+            settings: try ExtendedClient.Settings(configuration), payloads: store, upstream: sqs,
+            queues: QueueAttributeCache(), logger: Logger(label: "test"))
+    }
+
+    static func call(_ client: ExtendedClient, _ action: SQSAction, _ input: JSONValue) async throws(SQSError)
+        -> JSONValue
+    {
+        let body = ByteBuffer(bytes: input.serialized())
+        let request = try body.withUnsafeReadableBytes { bytes throws(SQSError) in
+            try SQSRequestDecoder.decode(
+                target: "AmazonSQS." + action.rawValue, contentType: "application/x-amz-json-1.0", path: "/",
+                queryString: "", body: bytes)
+        }
+        let head = HTTPRequestHead(
+            version: .http1_1, method: .POST, uri: "/",
+            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
+        let response = try await client.handle(
+            request, tree: request.tree!, client: ClientRequest(head: head, body: body))
+        #expect(response.status == .ok)
+        return try response.body.withUnsafeReadableBytes { bytes throws(SQSError) in try JSONValue.parse(bytes) }
+    }
+
+    static func offloaded(_ bucket: String, _ key: String, handle: String, size: Int = 11) -> JSONValue {
+        .object([
+            "MessageId": .string(handle), "ReceiptHandle": .string(handle),
+            "Body": .string(PayloadPointer(bucket: bucket, key: key).encoded), "MD5OfBody": .string("x"),
+            "MessageAttributes": .object([
+                "ExtendedPayloadSize": .object(["DataType": .string("Number"), "StringValue": .string(String(size))])
+            ]),
+        ])
+    }
+
+    static func receiving(_ messages: [JSONValue]) -> FakeSQS {
+        FakeSQS(answer: { _ in FakeSQS.answered(status: .ok, .object(["Messages": .array(messages)])) })
+    }
+
+    static let receive: JSONValue = .object(["QueueUrl": .string("http://sqs/1/q")])
+
+    @Test func payloadsAreRestoredAndForeignPointersLeftAlone() async throws {
+        let store = FakePayloadStore()
+        try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "the payload"))
+        let foreign = Self.offloaded("theirs", "secret", handle: "h2")
+        let sqs = Self.receiving([Self.offloaded("payloads", "k", handle: "h1"), foreign])
+        let result = try await Self.call(try Self.client(store, sqs), .receiveMessage, Self.receive)
+        let messages = result["Messages"]?.arrayValue ?? []
+        #expect(messages[0]["Body"] == .string("the payload"))
+        #expect(messages[0]["MD5OfBody"] == .string(MessageDigest.body("the payload")))
+        #expect(
+            messages[0]["ReceiptHandle"]
+                == .string(
+                    MarkedReceiptHandle(pointer: PayloadPointer(bucket: "payloads", key: "k"), original: "h1").marked))
+        #expect(messages[0]["MessageAttributes"] == nil)
+        #expect(messages[1] == foreign)
+        #expect(sqs.sent.withLock { $0 }.first?["MessageAttributeNames"]?.arrayValue?.count == 2)
+    }
+
+    @Test func aMissingPayloadFailsTheReceiveUnlessItIsToBeIgnored() async throws {
+        let message = Self.offloaded("payloads", "gone", handle: "h")
+        await #expect(throws: SQSError.self) {
+            try await Self.call(
+                try Self.client(FakePayloadStore(), Self.receiving([message])), .receiveMessage, Self.receive)
+        }
+        let deletedHandles = Mutex<[String]>([])
+        let sqs = FakeSQS(
+            answer: { _ in FakeSQS.answered(status: .ok, .object(["Messages": .array([message])])) },
+            lookup: { action, input in
+                if action == .deleteMessage {
+                    deletedHandles.withLock { $0.append(input["ReceiptHandle"]?.stringValue ?? "") }
+                }
+                return .object([:])
+            })
+        let result = try await Self.call(
+            try Self.client(FakePayloadStore(), sqs, ignorePayloadNotFound: true), .receiveMessage, Self.receive)
+        #expect(result["Messages"] == nil)
+        #expect(deletedHandles.withLock { $0 } == ["h"])
+    }
+
+    @Test func aPayloadIsDeletedOnlyAfterSQSDeletedItsMessage() async throws {
+        let store = FakePayloadStore()
+        try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "p"))
+        let marked = MarkedReceiptHandle(pointer: PayloadPointer(bucket: "payloads", key: "k"), original: "h").marked
+        let input: JSONValue = .object(["QueueUrl": .string("http://sqs/1/q"), "ReceiptHandle": .string(marked)])
+
+        let refusing = FakeSQS(answer: { _ in
+            FakeSQS.answered(status: .badRequest, .object(["__type": .string("ReceiptHandleIsInvalid")]))
+        })
+        let client = try Self.client(store, refusing)
+        let body = ByteBuffer(bytes: input.serialized())
+        let request = try body.withUnsafeReadableBytes { bytes throws(SQSError) in
+            try SQSRequestDecoder.decode(
+                target: "AmazonSQS.DeleteMessage", contentType: "application/x-amz-json-1.0", path: "/",
+                queryString: "", body: bytes)
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        let refused = try await client.handle(
+            request, tree: request.tree!, client: ClientRequest(head: head, body: body))
+        #expect(refused.status == .badRequest)
+        #expect(store.keys == ["k"])
+        #expect(refusing.sent.withLock { $0 }.first?["ReceiptHandle"] == .string("h"))
+
+        let accepting = FakeSQS(answer: { _ in FakeSQS.answered(status: .ok, .object([:])) })
+        _ = try await Self.call(try Self.client(store, accepting), .deleteMessage, input)
+        #expect(store.keys.isEmpty)
+    }
+
+    @Test func aBatchDeletesThePayloadsOfTheEntriesSQSDeleted() async throws {
+        let store = FakePayloadStore()
+        for key in ["a", "b", "t"] { try await store.put(bucket: "payloads", key: key, body: ByteBuffer(string: key)) }
+        func handle(_ bucket: String, _ key: String) -> JSONValue {
+            .string(MarkedReceiptHandle(pointer: PayloadPointer(bucket: bucket, key: key), original: "h-" + key).marked)
+        }
+        let input: JSONValue = .object([
+            "QueueUrl": .string("http://sqs/1/q"),
+            "Entries": .array([
+                .object(["Id": .string("1"), "ReceiptHandle": handle("payloads", "a")]),
+                .object(["Id": .string("2"), "ReceiptHandle": handle("payloads", "b")]),
+                .object(["Id": .string("3"), "ReceiptHandle": handle("theirs", "t")]),
+            ]),
+        ])
+        let sqs = FakeSQS(answer: { _ in
+            FakeSQS.answered(
+                status: .ok,
+                .object([
+                    "Successful": .array([.object(["Id": .string("1")]), .object(["Id": .string("3")])]),
+                    "Failed": .array([.object(["Id": .string("2"), "Code": .string("ReceiptHandleIsInvalid")])]),
+                ]))
+        })
+        _ = try await Self.call(try Self.client(store, sqs), .deleteMessageBatch, input)
+        // "a" was deleted with its message; "b"'s message is still there; "t" names another bucket.
+        #expect(store.keys == ["b", "t"])
+        #expect(store.deleted.withLock { $0 } == ["a"])
+    }
+}
