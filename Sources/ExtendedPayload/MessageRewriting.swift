@@ -31,6 +31,12 @@ public enum MessageRewriting {
     {
         var entry = entry
         entry["MessageBody"] = .string(pointer.encoded)
+        return markOffloaded(entry, bodyBytes: bodyBytes, reservedName: reservedName)
+    }
+
+    /// A send entry whose body already is its pointer, with the reserved attribute added.
+    public static func markOffloaded(_ entry: JSONValue, bodyBytes: Int, reservedName: String) -> JSONValue {
+        var entry = entry
         var attributes = entry["MessageAttributes"]?.objectValue ?? [:]
         attributes[reservedName] = MessageAttribute(dataType: "Number", value: .string(String(bodyBytes))).tree
         entry["MessageAttributes"] = .object(attributes)

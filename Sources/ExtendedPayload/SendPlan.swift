@@ -49,7 +49,8 @@ public struct SendPlan: Sendable {
     /// Decides a send request.
     /// - Parameters:
     ///   - tree: the protocol-neutral input of SendMessage or SendMessageBatch.
-    ///   - stored: the bodies stored while the request was read, by entry id (`""` for SendMessage).
+    ///   - stored: the bodies stored while the request was read, by entry id (`""` for SendMessage);
+    ///     their entries' `MessageBody` already holds their pointers.
     ///   - bucket: the bucket offloaded bodies go to; nil: nothing is offloaded.
     ///   - newKey: a new payload key.
     /// - Throws: the error the client gets for an invalid message; nothing may be written then.
@@ -111,9 +112,13 @@ public struct SendPlan: Sendable {
     public func input(_ tree: JSONValue, contentDeduplication: Bool) -> JSONValue {
         let rewritten = entries.map { entry -> JSONValue in
             guard let key = entry.key else { return entry.tree }
-            var offloaded = MessageRewriting.offload(
-                entry.tree, pointer: PayloadPointer(bucket: bucket, key: key), bodyBytes: entry.bodyBytes,
-                reservedName: reservedAttributeName)
+            var offloaded =
+                entry.stored == nil
+                ? MessageRewriting.offload(
+                    entry.tree, pointer: PayloadPointer(bucket: bucket, key: key), bodyBytes: entry.bodyBytes,
+                    reservedName: reservedAttributeName)
+                : MessageRewriting.markOffloaded(
+                    entry.tree, bodyBytes: entry.bodyBytes, reservedName: reservedAttributeName)
             if contentDeduplication && offloaded["MessageDeduplicationId"] == nil {
                 offloaded["MessageDeduplicationId"] = .string(
                     entry.stored?.sha256Hex ?? MessageDigest.sha256(entry.body))

@@ -80,7 +80,11 @@ struct ExtendedClient: Sendable {
                 action: request.action, tree: tree, stored: stored, policy: settings.policy, bucket: settings.bucket,
                 newKey: settings.keys.next)
             guard plan.offloads else {
-                return try await upstream.forward(client, body: client.body, action: request.action)
+                // A request that streamed is encoded once, from what was decoded on the way.
+                guard client.streamed else {
+                    return try await upstream.forward(client, body: client.body, action: request.action)
+                }
+                return try await forward(request, input: tree, client: client)
             }
             let contentDeduplication = try await needsDeduplicationID(queueURL: queueURL(of: request, client: client))
             try await upload(plan.uploads, bucket: plan.bucket)

@@ -6,6 +6,8 @@ import SQSWire
 public struct ClientRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: ByteBuffer
+    /// The body was read as a stream: `body` is empty, and the request decoded on the way stands for it.
+    var streamed = false
 
     public init(head: HTTPRequestHead, body: ByteBuffer) {
         self.head = head
@@ -13,14 +15,20 @@ public struct ClientRequest: Sendable {
     }
 
     /// The request path without the query string.
-    public var path: String {
-        String(head.uri.prefix { $0 != "?" })
-    }
+    public var path: String { head.path }
 
     /// The query string without `?`, empty if there is none.
-    public var queryString: String {
-        guard let mark = head.uri.firstIndex(of: "?") else { return "" }
-        return String(head.uri[head.uri.index(after: mark)...])
+    public var queryString: String { head.queryString }
+}
+
+extension HTTPRequestHead {
+    /// The path of the URI, without the query string.
+    var path: String { String(uri.prefix { $0 != "?" }) }
+
+    /// The query string of the URI without `?`, empty if there is none.
+    var queryString: String {
+        guard let mark = uri.firstIndex(of: "?") else { return "" }
+        return String(uri[uri.index(after: mark)...])
     }
 }
 

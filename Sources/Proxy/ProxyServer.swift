@@ -100,16 +100,16 @@ public struct ProxyServer: Service {
         _ head: HTTPRequestHead, parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator,
         outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws -> (response: ProxyResponse, reusable: Bool) {
-        let limit = handler.requestBodyLimit(head)
+        let context = handler.context(for: head)
+        let limit = handler.requestBodyLimit(context)
         let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
         func refusal() -> ProxyResponse {
-            SQSRequestHandler.errorResponse(
-                .requestTooLarge(limit: limit),
-                wireProtocol: SQSRequestDecoder.wireProtocol(
-                    target: head.headers.first(name: "x-amz-target"),
-                    contentType: head.headers.first(name: "content-type")))
+            var response = SQSRequestHandler.errorResponse(
+                .requestTooLarge(limit: limit), wireProtocol: context.wireProtocol)
+            response.action = context.namedAction
+            return response
         }
-        if let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init), declaredLength > limit {
+        if let declaredLength = context.declaredLength, declaredLength > limit {
             // Refused before anything is read. A client waiting for 100-continue sends nothing;
             // any other is still sending, so its body is read and dropped first.
             guard !expectsContinue else { return (refusal(), false) }
@@ -122,7 +122,7 @@ public struct ProxyServer: Service {
             try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
         }
         let body = RequestBody(parts: parts, limit: limit, hashing: handler.authenticator != nil)
-        var response: ProxyResponse? = try await handler.handle(head: head, body: body)
+        var response: ProxyResponse? = try await handler.handle(context, body: body)
         // A request answered before its body was read (refused half-way) is drained, so that the
         // client, still sending, gets to read the answer.
         do {

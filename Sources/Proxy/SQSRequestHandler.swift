@@ -35,10 +35,15 @@ public struct SQSRequestHandler: Sendable {
         self.logger = logger
     }
 
-    /// The largest body accepted for a request with this head: a send that streams may carry a
-    /// payload of the largest size, anything else is held in memory.
-    func requestBodyLimit(_ head: HTTPRequestHead) -> Int {
-        guard let extendedClient, extendedClient.streamsSend(head) else { return maxHeldRequestSize }
+    /// What the head of a request says, for the reading of its body and the request path.
+    func context(for head: HTTPRequestHead) -> RequestContext {
+        RequestContext(head: head) { extendedClient?.streamsSend($0) ?? false }
+    }
+
+    /// The largest body accepted: a send that streams may carry a payload of the largest size,
+    /// anything else is held in memory.
+    func requestBodyLimit(_ context: RequestContext) -> Int {
+        guard context.streams, let extendedClient else { return maxHeldRequestSize }
         return extendedClient.streamedRequestLimit
     }
 
@@ -48,74 +53,74 @@ public struct SQSRequestHandler: Sendable {
     /// With client authentication, the head is checked before anything else, and the signature once
     /// the body has arrived: before the request goes upstream (a streamed send may have stored its
     /// bodies by then; they are deleted when the signature is wrong). `body` must hash what it reads.
-    func handle(head: HTTPRequestHead, body: RequestBody) async throws -> ProxyResponse {
-        let target = head.headers.first(name: "x-amz-target")
-        let wireProtocol = SQSRequestDecoder.wireProtocol(
-            target: target, contentType: head.headers.first(name: "content-type"))
+    func handle(_ context: RequestContext, body: RequestBody) async throws -> ProxyResponse {
         do {
-            let signature = try authenticator?.check(head)
+            let signature = try authenticator?.check(context.head)
             let verify = { () throws(SQSError) -> Void in
                 guard let authenticator, let signature else { return }
                 try authenticator.verify(signature, payloadHash: body.sha256Hex ?? "")
             }
-            guard let extendedClient, extendedClient.streamsSend(head) else {
+            guard context.streams, let extendedClient else {
                 let collected = try await body.collect()
                 try verify()
-                return await handle(ClientRequest(head: head, body: collected))
+                return await handle(ClientRequest(head: context.head, body: collected), context: context)
             }
             switch try await extendedClient.sendStreaming(
-                head: head, body: body, maxHeldBytes: maxHeldRequestSize, verify: verify)
+                context, body: body, maxHeldBytes: maxHeldRequestSize, verify: verify)
             {
-            case .held(let request): return await handle(request)
-            case .answered(let response): return Self.ensureSQSError(response, wireProtocol: wireProtocol)
+            case .held(let request, let client): return await answer(request, client: client, context: context)
+            case .answered(let response): return Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
             }
         } catch let error as SQSError {
-            var response = Self.errorResponse(error, wireProtocol: wireProtocol)
-            response.action = Self.action(target: target)
+            var response = Self.errorResponse(error, wireProtocol: context.wireProtocol)
+            response.action = context.namedAction
             return response
         } catch is RequestBody.TooLarge {
-            return Self.errorResponse(.requestTooLarge(limit: body.limit), wireProtocol: wireProtocol)
+            return Self.errorResponse(.requestTooLarge(limit: body.limit), wireProtocol: context.wireProtocol)
         }
-    }
-
-    /// The action a JSON request's `X-Amz-Target` names, for the request log.
-    static func action(target: String?) -> SQSAction? {
-        target.flatMap { SQSAction(rawValue: String($0.dropFirst("AmazonSQS.".count))) }
     }
 
     /// Answers one client request. Never throws: every failure is an SQS error response.
     public func handle(_ request: ClientRequest) async -> ProxyResponse {
-        let target = request.head.headers.first(name: "x-amz-target")
-        let contentType = request.head.headers.first(name: "content-type")
-        let wireProtocol = SQSRequestDecoder.wireProtocol(target: target, contentType: contentType)
+        await handle(request, context: RequestContext(head: request.head) { _ in false })
+    }
+
+    private func handle(_ request: ClientRequest, context: RequestContext) async -> ProxyResponse {
+        let decoded: SQSRequest
         do {
-            let decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
+            decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
                 try SQSRequestDecoder.decode(
-                    target: target, contentType: contentType, path: request.path,
+                    target: context.target, contentType: context.contentType, path: request.path,
                     queryString: request.queryString, body: bytes)
             }
-            var response: ProxyResponse
-            do throws(SQSError) {
-                if let extendedClient, let tree = decoded.tree {
-                    response = try await extendedClient.handle(decoded, tree: tree, client: request)
-                } else {
-                    response = try await upstream.forward(request, body: request.body, action: decoded.action)
-                }
-                response = Self.ensureSQSError(response, wireProtocol: wireProtocol)
-            } catch {
-                logger.debug("failed", metadata: ["action": "\(decoded.action.rawValue)", "error": "\(error)"])
-                response = Self.errorResponse(error, wireProtocol: wireProtocol)
-            }
-            response.action = decoded.action
-            response.queueURL =
-                decoded.queueURL ?? (decoded.action.takesQueueURL ? upstream.url(path: request.path) : nil)
-            return response
         } catch {
             logger.debug("rejected", metadata: ["error": "\(error)"])
-            var response = Self.errorResponse(error, wireProtocol: wireProtocol)
-            response.action = Self.action(target: target)
+            var response = Self.errorResponse(error, wireProtocol: context.wireProtocol)
+            response.action = context.namedAction
             return response
         }
+        return await answer(decoded, client: request, context: context)
+    }
+
+    /// Answers a decoded request: through the extended client for the actions it rewrites,
+    /// forwarded as it came for the others.
+    private func answer(_ decoded: SQSRequest, client: ClientRequest, context: RequestContext) async -> ProxyResponse {
+        var response: ProxyResponse
+        do throws(SQSError) {
+            if let extendedClient, let tree = decoded.tree {
+                response = try await extendedClient.handle(decoded, tree: tree, client: client)
+            } else {
+                response = try await upstream.forward(client, body: client.body, action: decoded.action)
+            }
+            response = Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
+        } catch {
+            logger.debug("failed", metadata: ["action": "\(decoded.action.rawValue)", "error": "\(error)"])
+            response = Self.errorResponse(error, wireProtocol: context.wireProtocol)
+        }
+        response.action = decoded.action
+        response.queueURL =
+            decoded.queueURL ?? (decoded.action.takesQueueURL ? upstream.url(path: client.path) : nil)
+        return response
     }
 
     /// The response carrying `error` in `wireProtocol`.

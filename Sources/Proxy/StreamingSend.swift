@@ -7,8 +7,8 @@ import SQSWire
 
 /// What reading a streamed send request gave.
 enum StreamedSendOutcome {
-    /// No body needed S3 while reading: the request, rebuilt, goes the ordinary way.
-    case held(ClientRequest)
+    /// No body needed S3 while reading: the request, decoded on the way, goes the ordinary way.
+    case held(SQSRequest, ClientRequest)
     /// Bodies were stored while reading; the request was sent on.
     case answered(ProxyResponse)
 }
@@ -18,16 +18,17 @@ enum StreamedSendOutcome {
 extension ExtendedClient {
     /// Whether a request may be a send carrying a body over the threshold: those are read as a
     /// stream instead of being collected first. Query requests name their action in the body.
-    func streamsSend(_ head: HTTPRequestHead) -> Bool {
+    func streamsSend(_ context: RequestContext) -> Bool {
         guard settings.bucket != nil else { return false }
-        if let target = head.headers.first(name: "x-amz-target") {
-            guard target == "AmazonSQS.SendMessage" || target == "AmazonSQS.SendMessageBatch" else { return false }
-        } else {
-            let contentType = head.headers.first(name: "content-type")?.lowercased() ?? ""
+        switch context.wireProtocol {
+        case .json:
+            guard context.namedAction == .sendMessage || context.namedAction == .sendMessageBatch else { return false }
+        case .query:
+            let contentType = context.contentType?.lowercased() ?? ""
             guard contentType.hasPrefix("application/x-www-form-urlencoded") else { return false }
         }
-        guard let length = head.headers.first(name: "content-length").flatMap(Int.init) else { return true }
-        return length > settings.policy.threshold
+        guard let declaredLength = context.declaredLength else { return true }
+        return declaredLength > settings.policy.threshold
     }
 
     /// The largest request that streams: one body of the largest payload plus 1 MiB for the rest.
@@ -39,16 +40,14 @@ extension ExtendedClient {
     /// deleted and nothing goes to SQS.
     /// Throws ``SQSError`` for what the client gets as an error, anything else when the connection failed.
     func sendStreaming(
-        head: HTTPRequestHead, body: RequestBody, maxHeldBytes: Int, verify: () throws(SQSError) -> Void
+        _ context: RequestContext, body: RequestBody, maxHeldBytes: Int, verify: () throws(SQSError) -> Void
     ) async throws -> StreamedSendOutcome {
-        let wireProtocol = SQSRequestDecoder.wireProtocol(
-            target: head.headers.first(name: "x-amz-target"), contentType: head.headers.first(name: "content-type"))
         var reading = StreamingSendReading(
-            body: body, declaredLength: head.headers.first(name: "content-length").flatMap(Int.init),
-            wireProtocol: wireProtocol, partSize: payloads.partSize, maxPayloadSize: settings.policy.maxPayloadSize,
-            maxHeldBytes: maxHeldBytes)
-        var held: [Int: String] = [:]
+            body: body, declaredLength: context.declaredLength, wireProtocol: context.wireProtocol,
+            partSize: payloads.partSize, maxPayloadSize: settings.policy.maxPayloadSize, maxHeldBytes: maxHeldBytes)
+        var bodies: [Int: String] = [:]
         var stored: [Int: StoredPayload] = [:]
+        let request: SQSRequest
         do {
             while let entry = try await reading.nextBody() {
                 // A body that may fill a part goes to a multipart upload as soon as it passes the
@@ -56,45 +55,32 @@ extension ExtendedClient {
                 try await reading.readBody(
                     whileHeldAtMost: reading.mayFillPart ? settings.policy.threshold : payloads.partSize)
                 if reading.bodyEnded && reading.bodyLength <= settings.policy.threshold {
-                    held[entry] = try reading.takeHeldBody()
+                    bodies[entry] = try reading.takeHeldBody()
                 } else {
-                    stored[entry] = try await store(&reading)
+                    let payload = try await store(&reading)
+                    stored[entry] = payload
+                    bodies[entry] = PayloadPointer(bucket: settings.bucket ?? "", key: payload.key).encoded
                 }
             }
             try verify()
-        } catch {
-            await deletePayloads(stored.values.map(\.key))
-            throw error
-        }
-        guard let bucket = settings.bucket, !stored.isEmpty else {
-            let rebuilt = reading.reader.rebuilt(bodies: held)
-            return .held(ClientRequest(head: head, body: ByteBuffer(bytes: rebuilt)))
-        }
-        var bodies = held
-        for (entry, body) in stored { bodies[entry] = PayloadPointer(bucket: bucket, key: body.key).encoded }
-        let client = ClientRequest(head: head, body: ByteBuffer(bytes: reading.reader.rebuilt(bodies: bodies)))
-        var storedByID: [String: StoredPayload] = [:]
-        for (entry, body) in stored { storedByID[reading.reader.entryID(entry) ?? ""] = body }
-        let request: SQSRequest
-        let tree: JSONValue
-        do throws(SQSError) {
-            request = try client.body.withUnsafeReadableBytes { bytes throws(SQSError) in
-                try SQSRequestDecoder.decode(
-                    target: head.headers.first(name: "x-amz-target"),
-                    contentType: head.headers.first(name: "content-type"), path: client.path,
-                    queryString: client.queryString, body: bytes)
-            }
-            guard request.action == .sendMessage || request.action == .sendMessageBatch, let sendTree = request.tree
-            else {
+            // Decoded once, from what the reader collected: held bodies as text, stored ones as pointers.
+            request = try reading.reader.request(
+                bodies: bodies, action: context.namedAction, path: context.head.path,
+                queryString: context.head.queryString)
+            guard request.action == .sendMessage || request.action == .sendMessageBatch, request.tree != nil else {
                 throw SQSError.invalidParameterValue("\(request.action.rawValue) takes no message body.")
             }
-            tree = sendTree
         } catch {
             await deletePayloads(stored.values.map(\.key))
             throw error
         }
+        var client = ClientRequest(head: context.head, body: ByteBuffer())
+        client.streamed = true
+        guard !stored.isEmpty else { return .held(request, client) }
+        var storedByID: [String: StoredPayload] = [:]
+        for (entry, body) in stored { storedByID[reading.reader.entryID(entry) ?? ""] = body }
         // From here the send owns the stored payloads: it deletes them on any failure.
-        var response = try await send(request, tree: tree, client: client, stored: storedByID)
+        var response = try await send(request, tree: request.tree!, client: client, stored: storedByID)
         response.action = request.action
         response.queueURL = request.queueURL
         return .answered(response)

@@ -60,12 +60,23 @@ public enum SQSRequestDecoder {
     }
 
     private static func decodeJSON(target: String?, body: some Collection<UInt8>) throws(SQSError) -> SQSRequest {
+        let action = try jsonAction(target: target)
+        return try decodeJSON(
+            action: action, document: body.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(body))
+    }
+
+    /// The action a JSON-protocol request's `X-Amz-Target` names.
+    public static func jsonAction(target: String?) throws(SQSError) -> SQSAction {
         guard let target, target.hasPrefix(targetPrefix) else {
             throw .invalidAction(target ?? "")
         }
         let name = String(target.dropFirst(targetPrefix.count))
         guard let action = SQSAction(rawValue: name) else { throw .invalidAction(name) }
-        let document = body.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(body)
+        return action
+    }
+
+    /// Decodes a JSON-protocol request whose body was parsed (or assembled while it streamed).
+    public static func decodeJSON(action: SQSAction, document: JSONValue) throws(SQSError) -> SQSRequest {
         guard case .object = document else {
             throw .malformedRequest("The request body must be a JSON object.")
         }
@@ -79,7 +90,15 @@ public enum SQSRequestDecoder {
     private static func decodeQuery(path: String, queryString: String?, body: some Collection<UInt8>)
         throws(SQSError) -> SQSRequest
     {
-        var parameters = try QueryParameters.parse(body)
+        try decodeQuery(path: path, queryString: queryString, parameters: try QueryParameters.parse(body))
+    }
+
+    /// Decodes a Query-protocol request whose body parameters were parsed (or collected while it
+    /// streamed); the URL's query string is read here.
+    public static func decodeQuery(path: String, queryString: String?, parameters: QueryParameters)
+        throws(SQSError) -> SQSRequest
+    {
+        var parameters = parameters
         if let queryString, !queryString.isEmpty {
             parameters.pairs.insert(contentsOf: try QueryParameters.parse(Array(queryString.utf8)).pairs, at: 0)
         }

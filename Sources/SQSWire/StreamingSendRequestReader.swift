@@ -1,6 +1,6 @@
 /// Reads a SendMessage or SendMessageBatch request that arrives in pieces, in either protocol:
 /// message bodies are handed over as unescaped bytes while everything else is collected, so that
-/// the request can be rebuilt afterwards with each body replaced (held text or a pointer).
+/// the request can be decoded afterwards with each body replaced (held text or a pointer).
 ///
 /// Entries are numbered as the Query protocol does: 0 is SendMessage's body, N (from 1) is batch entry N.
 public struct StreamingSendRequestReader: Sendable {
@@ -89,8 +89,15 @@ public struct StreamingSendRequestReader: Sendable {
         }
     }
 
-    /// The request body rebuilt in its protocol with each entry's body from `bodies`.
-    public func rebuilt(bodies: [Int: String]) -> [UInt8] {
+    /// The request, decoded as ``SQSRequestDecoder`` decodes a whole one, with each entry's body
+    /// from `bodies` (the held text, or the pointer of a body stored while it streamed): nothing is
+    /// encoded or parsed again.
+    /// - Parameters:
+    ///   - action: the action `X-Amz-Target` names (JSON protocol); Query requests name theirs.
+    ///   - path: the request path without its query string; `queryString` without `?`.
+    public func request(bodies: [Int: String], action: SQSAction?, path: String, queryString: String?)
+        throws(SQSError) -> SQSRequest
+    {
         switch wireProtocol {
         case .json:
             var document = members
@@ -103,13 +110,15 @@ public struct StreamingSendRequestReader: Sendable {
                         return .object(element)
                     })
             }
-            return JSONValue.object(document).serialized()
+            guard let action else { throw .invalidAction("") }
+            return try SQSRequestDecoder.decodeJSON(action: action, document: .object(document))
         case .query:
-            var rebuilt = parameters
+            var pairs = parameters
             for (entry, position) in bodyParameters {
-                rebuilt[position].value = bodies[entry] ?? ""
+                pairs[position].value = bodies[entry] ?? ""
             }
-            return QueryParameters(rebuilt).encoded()
+            return try SQSRequestDecoder.decodeQuery(
+                path: path, queryString: queryString, parameters: QueryParameters(pairs))
         }
     }
 

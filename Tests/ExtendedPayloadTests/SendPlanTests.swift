@@ -88,8 +88,9 @@ struct SendPlanTests {
 
     @Test func storedBodiesKeepTheirKeysAndAreNotUploadedAgain() throws {
         let stored = StoredPayload(key: "streamed", length: 5_000_000, md5Hex: "md5", sha256Hex: "sha")
+        let pointer = PayloadPointer(bucket: "b", key: "streamed").encoded
         let tree = Self.batch([
-            Self.message("", id: "big"), Self.message(String(repeating: "y", count: 150), id: "mid"),
+            Self.message(pointer, id: "big"), Self.message(String(repeating: "y", count: 150), id: "mid"),
             Self.message("s", id: "small"),
         ])
         let plan = try SendPlan(
@@ -101,6 +102,7 @@ struct SendPlanTests {
         let big = try #require(input["Entries"]?.arrayValue?[0])
         #expect(big["MessageAttributes"]?["ExtendedPayloadSize"]?["StringValue"] == .string("5000000"))
         #expect(big["MessageDeduplicationId"] == .string("sha"))
+        #expect(big["MessageBody"] == .string(pointer))
 
         let (result, refused) = plan.result(
             .object([

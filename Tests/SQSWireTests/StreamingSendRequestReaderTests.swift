@@ -83,7 +83,7 @@ struct StreamingSendRequestReaderTests {
     }
 
     @Test(arguments: cases)
-    func everySplitGivesTheBodiesAndTheSameRequestRebuilt(
+    func everySplitGivesTheBodiesAndTheRequestAWholeDecodeGives(
         _ document: String, _ wireProtocol: SQSProtocol, _ target: String?
     )
         throws
@@ -100,9 +100,11 @@ struct StreamingSendRequestReaderTests {
         for cut in 0...bytes.count {
             let outcome = try read(bytes, wireProtocol: wireProtocol, cuts: [cut])
             #expect(outcome.bodies == expectedBodies)
-            let rebuilt = try decoded(
-                outcome.reader.rebuilt(bodies: outcome.bodies), wireProtocol: wireProtocol, target: target)
-            #expect(rebuilt.tree == original.tree)
+            let streamed = try outcome.reader.request(
+                bodies: outcome.bodies, action: target.flatMap(SQSAction.init(rawValue:)), path: "/", queryString: nil)
+            #expect(streamed.tree == original.tree)
+            #expect(streamed.action == original.action)
+            #expect(streamed.input == original.input)
             #expect(outcome.reader.queueURL == original.tree?["QueueUrl"]?.stringValue)
         }
         let bytewise = try read(bytes, wireProtocol: wireProtocol, cuts: Array(0...bytes.count))
@@ -120,8 +122,8 @@ struct StreamingSendRequestReaderTests {
 
     @Test func bodiesCanBeReplaced() throws {
         let outcome = try read(Array(Self.queryBatch.utf8), wireProtocol: .query, cuts: [100])
-        let rebuilt = try decoded(outcome.reader.rebuilt(bodies: [2: "pointer"]), wireProtocol: .query, target: nil)
-        let bodies = rebuilt.tree?["Entries"]?.arrayValue?.map { $0["MessageBody"]?.stringValue }
+        let request = try outcome.reader.request(bodies: [2: "pointer"], action: nil, path: "/", queryString: nil)
+        let bodies = request.tree?["Entries"]?.arrayValue?.map { $0["MessageBody"]?.stringValue }
         #expect(bodies == ["", "pointer", ""])
     }
 
