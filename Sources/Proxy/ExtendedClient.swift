@@ -326,7 +326,7 @@ struct ExtendedClient: Sendable {
     // MARK: Shared
 
     /// The queue a request addresses: its `QueueUrl`, or the queue path a Query request was posted to.
-    private func queueURL(of request: SQSRequest, client: ClientRequest) -> String {
+    func queueURL(of request: SQSRequest, client: ClientRequest) -> String {
         request.queueURL ?? upstream.url(path: client.path)
     }
 

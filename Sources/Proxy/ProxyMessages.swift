@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import SQSWire
@@ -50,6 +51,21 @@ public struct ProxyResponse: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+}
+
+extension ProxyResponse {
+    /// The response carrying an error the proxy answers itself, in the client's protocol; counted
+    /// in `sqs_proxy_errors_total`.
+    public static func error(_ error: SQSError, wireProtocol: SQSProtocol) -> ProxyResponse {
+        ProxyMetrics.errorAnswered(kind: error.shape)
+        let encoded = SQSErrorEncoder.encode(
+            error, wireProtocol: wireProtocol, requestID: UUID().uuidString.lowercased())
+        var headers = HTTPHeaders()
+        for header in encoded.headers { headers.add(name: header.name, value: header.value) }
+        return ProxyResponse(
+            status: HTTPResponseStatus(statusCode: encoded.status), headers: headers,
+            body: ByteBuffer(bytes: encoded.body))
     }
 }
 

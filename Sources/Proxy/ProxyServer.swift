@@ -104,7 +104,7 @@ public struct ProxyServer: Service {
         let limit = handler.requestBodyLimit(context)
         let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
         func refusal() -> ProxyResponse {
-            var response = SQSRequestHandler.errorResponse(
+            var response = ProxyResponse.error(
                 .requestTooLarge(limit: limit), wireProtocol: context.wireProtocol)
             response.action = context.namedAction
             return response

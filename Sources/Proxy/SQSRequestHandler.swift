@@ -65,18 +65,15 @@ public struct SQSRequestHandler: Sendable {
                 try verify()
                 return await handle(ClientRequest(head: context.head, body: collected), context: context)
             }
-            switch try await extendedClient.sendStreaming(
+            let response = try await extendedClient.sendStreaming(
                 context, body: body, maxHeldBytes: maxHeldRequestSize, verify: verify)
-            {
-            case .held(let request, let client): return await answer(request, client: client, context: context)
-            case .answered(let response): return Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
-            }
+            return Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
         } catch let error as SQSError {
-            var response = Self.errorResponse(error, wireProtocol: context.wireProtocol)
+            var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
             response.action = context.namedAction
             return response
         } catch is RequestBody.TooLarge {
-            return Self.errorResponse(.requestTooLarge(limit: body.limit), wireProtocol: context.wireProtocol)
+            return ProxyResponse.error(.requestTooLarge(limit: body.limit), wireProtocol: context.wireProtocol)
         }
     }
 
@@ -95,7 +92,7 @@ public struct SQSRequestHandler: Sendable {
             }
         } catch {
             logger.debug("rejected", metadata: ["error": "\(error)"])
-            var response = Self.errorResponse(error, wireProtocol: context.wireProtocol)
+            var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
             response.action = context.namedAction
             return response
         }
@@ -115,24 +112,12 @@ public struct SQSRequestHandler: Sendable {
             response = Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
         } catch {
             logger.debug("failed", metadata: ["action": "\(decoded.action.rawValue)", "error": "\(error)"])
-            response = Self.errorResponse(error, wireProtocol: context.wireProtocol)
+            response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
         }
         response.action = decoded.action
         response.queueURL =
             decoded.queueURL ?? (decoded.action.takesQueueURL ? upstream.url(path: client.path) : nil)
         return response
-    }
-
-    /// The response carrying `error` in `wireProtocol`.
-    public static func errorResponse(_ error: SQSError, wireProtocol: SQSProtocol) -> ProxyResponse {
-        ProxyMetrics.errorAnswered(kind: error.shape)
-        let encoded = SQSErrorEncoder.encode(
-            error, wireProtocol: wireProtocol, requestID: UUID().uuidString.lowercased())
-        var headers = HTTPHeaders()
-        for header in encoded.headers { headers.add(name: header.name, value: header.value) }
-        return ProxyResponse(
-            status: HTTPResponseStatus(statusCode: encoded.status), headers: headers,
-            body: ByteBuffer(bytes: encoded.body))
     }
 
     /// An upstream server error whose body is not in the client's protocol (a load balancer's page,
@@ -144,6 +129,6 @@ public struct SQSRequestHandler: Sendable {
         guard !contentType.contains(expected) else { return response }
         var error = SQSError.serviceUnavailable("The upstream SQS endpoint failed.")
         error.status = Int(response.status.code)
-        return errorResponse(error, wireProtocol: wireProtocol)
+        return .error(error, wireProtocol: wireProtocol)
     }
 }

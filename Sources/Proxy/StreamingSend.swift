@@ -5,14 +5,6 @@ import NIOHTTP1
 import ObjectStore
 import SQSWire
 
-/// What reading a streamed send request gave.
-enum StreamedSendOutcome {
-    /// No body needed S3 while reading: the request, decoded on the way, goes the ordinary way.
-    case held(SQSRequest, ClientRequest)
-    /// Bodies were stored while reading; the request was sent on.
-    case answered(ProxyResponse)
-}
-
 /// SendMessage and SendMessageBatch with bodies too large to hold: each body streams from the
 /// client to S3 while the request is parsed, its MD5 and length computed on the way.
 extension ExtendedClient {
@@ -34,14 +26,16 @@ extension ExtendedClient {
     /// The largest request that streams: one body of the largest payload plus 1 MiB for the rest.
     var streamedRequestLimit: Int { settings.policy.maxPayloadSize + 1024 * 1024 }
 
-    /// Reads a send request as a stream. Bodies within the threshold are held; larger ones go to S3
-    /// as they arrive (in a multipart upload once they pass one part), one after another. Once the
-    /// request was read, `verify` checks the client's signature: when it throws, what was stored is
-    /// deleted and nothing goes to SQS.
-    /// Throws ``SQSError`` for what the client gets as an error, anything else when the connection failed.
+    /// Reads a send request as a stream and answers it. Bodies within the threshold are held;
+    /// larger ones go to S3 as they arrive (in a multipart upload once they pass one part), one
+    /// after another. Once the request was read, `verify` checks the client's signature: when it
+    /// throws, what was stored is deleted and nothing goes to SQS. Then the request, decoded on the
+    /// way, is sent as any other.
+    /// Throws ``SQSError`` for what the client gets as an error while the request is read, anything
+    /// else when the connection failed.
     func sendStreaming(
         _ context: RequestContext, body: RequestBody, maxHeldBytes: Int, verify: () throws(SQSError) -> Void
-    ) async throws -> StreamedSendOutcome {
+    ) async throws -> ProxyResponse {
         var reading = StreamingSendReading(
             body: body, declaredLength: context.declaredLength, wireProtocol: context.wireProtocol,
             partSize: payloads.partSize, maxPayloadSize: settings.policy.maxPayloadSize, maxHeldBytes: maxHeldBytes)
@@ -76,14 +70,18 @@ extension ExtendedClient {
         }
         var client = ClientRequest(head: context.head, body: ByteBuffer())
         client.streamed = true
-        guard !stored.isEmpty else { return .held(request, client) }
         var storedByID: [String: StoredPayload] = [:]
         for (entry, body) in stored { storedByID[reading.reader.entryID(entry) ?? ""] = body }
-        // From here the send owns the stored payloads: it deletes them on any failure.
-        var response = try await send(request, tree: request.tree!, client: client, stored: storedByID)
+        // From here the send owns the stored payloads.
+        var response: ProxyResponse
+        do throws(SQSError) {
+            response = try await send(request, tree: request.tree!, client: client, stored: storedByID)
+        } catch {
+            response = .error(error, wireProtocol: context.wireProtocol)
+        }
         response.action = request.action
-        response.queueURL = request.queueURL
-        return .answered(response)
+        response.queueURL = queueURL(of: request, client: client)
+        return response
     }
 
     /// Stores the body being read: in one PUT if it ended within one part, else in a multipart
