@@ -24,10 +24,7 @@ let package = Package(
     targets: [
         .target(
             name: "SQSWire",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "ExtendedPayload",
@@ -35,8 +32,12 @@ let package = Package(
         ),
         .target(
             name: "AWSSigning",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "AWSCredentialChain",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                "AWSSigning",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -56,6 +57,7 @@ let package = Package(
             name: "ObjectStore",
             dependencies: [
                 "AWSSigning",
+                "AWSCredentialChain",
                 "UpstreamRetry",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,6 +70,7 @@ let package = Package(
             dependencies: [
                 "SQSWire",
                 "AWSSigning",
+                "AWSCredentialChain",
                 "ExtendedPayload",
                 "ObjectStore",
                 "UpstreamRetry",
@@ -81,7 +84,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(name: "CMallocTuning"),
@@ -90,6 +92,7 @@ let package = Package(
             dependencies: [
                 "Proxy",
                 "AWSSigning",
+                "AWSCredentialChain",
                 "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,6 +111,7 @@ let package = Package(
             dependencies: [
                 "ObjectStore",
                 "AWSSigning",
+                "AWSCredentialChain",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,9 +119,11 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),
         .testTarget(
-            name: "AWSSigningTests",
+            name: "AWSCredentialChainTests",
             dependencies: [
+                "AWSCredentialChain",
                 "AWSSigning",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,6 +134,8 @@ let package = Package(
             dependencies: [
                 "Proxy",
                 "ExtendedPayload",
+                "AWSSigning",
+                "AWSCredentialChain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

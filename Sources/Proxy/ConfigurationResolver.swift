@@ -1,3 +1,4 @@
+import AWSCredentialChain
 import AWSSigning
 import ExtendedPayload
 import Yams
@@ -33,11 +34,6 @@ public struct ConfigurationResolver: Sendable {
         "always-through-s3",
         "legacy-attribute-name", "retain-payloads", "s3-key-prefix", "sse", "sse-kms-key-id", "s3-acl",
         "ignore-payload-not-found", "max-payload-size", "part-size", "parts-in-flight",
-    ]
-
-    /// The settings that are switches (`true`/`false`; on the command line, present or not).
-    public static let flagNames: Set = [
-        "always-through-s3", "legacy-attribute-name", "retain-payloads", "ignore-payload-not-found",
     ]
 
     /// The variable that sets `name` (`sqs-endpoint` → `SQS_PROXY_SQS_ENDPOINT`).

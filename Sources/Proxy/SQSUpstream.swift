@@ -1,3 +1,4 @@
+import AWSCredentialChain
 import AWSSigning
 import AsyncHTTPClient
 import Metrics

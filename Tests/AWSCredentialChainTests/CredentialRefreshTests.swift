@@ -1,9 +1,10 @@
+import AWSSigning
 import Foundation
 import Logging
 import Synchronization
 import Testing
 
-@testable import AWSSigning
+@testable import AWSCredentialChain
 
 /// A source that hands out numbered credentials living `lifetime` seconds, or fails while told to.
 final class CountingSource: CredentialSource {

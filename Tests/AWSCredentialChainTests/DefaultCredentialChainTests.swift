@@ -1,8 +1,9 @@
+import AWSSigning
 import Foundation
 import Logging
 import Testing
 
-@testable import AWSSigning
+@testable import AWSCredentialChain
 
 /// The chain's choice of source, with shared files in a temporary folder and every endpoint scripted.
 struct DefaultCredentialChainTests {

@@ -1,7 +1,8 @@
+import AWSSigning
 import Foundation
 import Testing
 
-@testable import AWSSigning
+@testable import AWSCredentialChain
 
 struct CredentialTests {
     @Test func environmentCredentials() throws {

@@ -1,3 +1,4 @@
+import AWSSigning
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1

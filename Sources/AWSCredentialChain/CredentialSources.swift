@@ -1,3 +1,4 @@
+import AWSSigning
 import Foundation
 import NIOCore
 import NIOHTTP1

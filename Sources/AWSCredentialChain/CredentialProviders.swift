@@ -1,3 +1,4 @@
+import AWSSigning
 import Foundation
 
 /// A source of AWS credentials for signing.

@@ -1,10 +1,11 @@
+import AWSSigning
 import Foundation
 import Logging
 import NIOCore
 import Synchronization
 import Testing
 
-@testable import AWSSigning
+@testable import AWSCredentialChain
 
 /// A credential endpoint played from a script: each request is recorded and answered by `answer`.
 final class ScriptedCredentialHTTP: CredentialHTTPClient {
