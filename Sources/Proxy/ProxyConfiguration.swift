@@ -1,18 +1,20 @@
-import AWSCredentialChain
 import AWSSigning
 import ExtendedPayload
+import Logging
+import NIOCore
 
 /// Everything the proxy needs to run, resolved from the command line, the environment and the
-/// configuration file.
+/// configuration file (``ConfigurationResolver``, through the table of ``Setting/all``). Each
+/// property holds its default.
 public struct ProxyConfiguration: Sendable {
     /// The address the SQS listener binds.
-    public var listenHost: String
+    public var listenHost = "127.0.0.1"
     /// The port the SQS listener binds (0 picks a free one).
-    public var listenPort: Int
+    public var listenPort = defaultListenPort
     /// The address the admin listener (`/healthz`, `/readyz`, `/metrics`) binds.
-    public var adminHost: String
+    public var adminHost = "127.0.0.1"
     /// The port the admin listener binds (0 picks a free one).
-    public var adminPort: Int
+    public var adminPort = defaultAdminPort
     /// The AWS region requests are signed for.
     public var region: String
     /// The SQS endpoint requests are forwarded to.
@@ -28,47 +30,51 @@ public struct ProxyConfiguration: Sendable {
     /// A shared-credentials file of the access keys clients must sign with; nil: clients are not
     /// authenticated.
     public var clientCredentials: String?
-    /// How long to wait for an upstream connection, in seconds.
-    public var upstreamConnectTimeout: Double
-    /// How long to wait for an upstream response, in seconds; must be well above 20 for long polls.
-    public var upstreamReadTimeout: Double
-    /// How long an unused upstream connection stays in the pool, in seconds.
-    public var upstreamIdleTimeout: Double
+    /// How long to wait for an upstream connection.
+    public var upstreamConnectTimeout: Duration = .seconds(5)
+    /// How long to wait for an upstream response; must be well above 20 s for long polls.
+    public var upstreamReadTimeout: Duration = .seconds(60)
+    /// How long an unused upstream connection stays in the pool.
+    public var upstreamIdleTimeout: Duration = .seconds(30)
     /// Attempts of an upstream call in all (1: no retries).
-    public var upstreamMaxAttempts: Int
+    public var upstreamMaxAttempts = 3
     /// A PEM file of certificate authorities to trust upstream instead of the system's.
     public var caBundle: String?
-    /// How long a client connection may stay idle between requests before it is closed, in seconds.
-    public var clientIdleTimeout: Double
-    /// How long requests in progress may take to finish after SIGTERM, in seconds.
-    public var shutdownGracePeriod: Double
+    /// How long a client connection may stay idle between requests before it is closed.
+    public var clientIdleTimeout: Duration = .seconds(60)
+    /// How long requests in progress may take to finish after SIGTERM.
+    public var shutdownGracePeriod: Duration = .seconds(25)
     /// The largest request body held in memory, in bytes: every request but a send whose bodies
     /// stream (those may carry `maxPayloadSize` bytes plus 1 MiB).
-    public var maxRequestBodySize: Int
+    public var maxRequestBodySize = defaultMaxRequestBodySize
+    /// The level of the log lines written.
+    public var logLevel = Logger.Level.info
+    /// How log lines are written.
+    public var logFormat = LineLogHandler.Format.text
     /// Messages larger than this (body plus attributes, in bytes) go through S3.
-    public var threshold: Int
+    public var threshold = defaultThreshold
     /// Every message goes through S3, whatever its size.
-    public var alwaysThroughS3: Bool
+    public var alwaysThroughS3 = false
     /// Write the legacy reserved attribute `SQSLargePayloadSize` instead of `ExtendedPayloadSize`.
-    public var legacyAttributeName: Bool
+    public var legacyAttributeName = false
     /// Keep S3 objects when their messages are deleted.
-    public var retainPayloads: Bool
+    public var retainPayloads = false
     /// Prefix of the S3 keys of payloads.
-    public var s3KeyPrefix: String
-    /// Server-side encryption of stored payloads (`aws:kms`).
+    public var s3KeyPrefix = ""
+    /// Server-side encryption of stored payloads (`aws:kms`, `AES256`).
     public var serverSideEncryption: String?
     /// The KMS key of `aws:kms` encryption.
     public var kmsKeyID: String?
     /// A canned ACL for stored payloads.
     public var cannedACL: String?
     /// Delete a received message whose payload is missing, instead of failing the receive.
-    public var ignorePayloadNotFound: Bool
+    public var ignorePayloadNotFound = false
     /// The largest message body accepted, in bytes.
-    public var maxPayloadSize: Int
+    public var maxPayloadSize = defaultMaxPayloadSize
     /// Payloads larger than this go to S3 in a multipart upload of parts this size (at least 5 MiB).
-    public var partSize: Int
+    public var partSize = 8 * 1024 * 1024
     /// How many parts of one payload upload at once.
-    public var partsInFlight: Int
+    public var partsInFlight = 4
 
     /// The default SQS listener port.
     public static let defaultListenPort = 9324
@@ -81,50 +87,22 @@ public struct ProxyConfiguration: Sendable {
     /// The default largest request held in memory: room for any SQS request however it is escaped.
     public static let defaultMaxRequestBodySize = 16 * 1024 * 1024
 
-    public init(
-        listenHost: String = "127.0.0.1", listenPort: Int = defaultListenPort, adminHost: String = "127.0.0.1",
-        adminPort: Int = defaultAdminPort, region: String, sqsEndpoint: UpstreamEndpoint? = nil,
-        s3Endpoint: UpstreamEndpoint? = nil, stsEndpoint: UpstreamEndpoint? = nil, bucket: String? = nil,
-        payloadBuckets: PayloadBuckets? = nil, clientCredentials: String? = nil,
-        upstreamConnectTimeout: Double = 5, upstreamReadTimeout: Double = 60, upstreamIdleTimeout: Double = 30,
-        upstreamMaxAttempts: Int = 3, caBundle: String? = nil, clientIdleTimeout: Double = 60,
-        shutdownGracePeriod: Double = 25,
-        maxRequestBodySize: Int = defaultMaxRequestBodySize,
-        threshold: Int = defaultThreshold, alwaysThroughS3: Bool = false, legacyAttributeName: Bool = false,
-        retainPayloads: Bool = false, s3KeyPrefix: String = "", serverSideEncryption: String? = nil,
-        kmsKeyID: String? = nil, cannedACL: String? = nil, ignorePayloadNotFound: Bool = false,
-        maxPayloadSize: Int = defaultMaxPayloadSize, partSize: Int = 8 * 1024 * 1024, partsInFlight: Int = 4
-    ) {
-        self.listenHost = listenHost
-        self.listenPort = listenPort
-        self.adminHost = adminHost
-        self.adminPort = adminPort
+    /// The defaults for `region`: AWS endpoints of that region, with `bucket` (alone among the
+    /// payload buckets) if one is given.
+    public init(region: String, bucket: String? = nil) {
         self.region = region
-        self.sqsEndpoint = sqsEndpoint ?? .aws(service: "sqs", region: region)
-        self.s3Endpoint = s3Endpoint ?? .aws(service: "s3", region: region)
-        self.stsEndpoint = stsEndpoint ?? .aws(service: "sts", region: region)
+        sqsEndpoint = .aws(service: "sqs", region: region)
+        s3Endpoint = .aws(service: "s3", region: region)
+        stsEndpoint = .aws(service: "sts", region: region)
         self.bucket = bucket
-        self.payloadBuckets = payloadBuckets ?? PayloadBuckets(bucket.map { [$0] } ?? [])
-        self.clientCredentials = clientCredentials
-        self.upstreamConnectTimeout = upstreamConnectTimeout
-        self.upstreamReadTimeout = upstreamReadTimeout
-        self.upstreamIdleTimeout = upstreamIdleTimeout
-        self.upstreamMaxAttempts = upstreamMaxAttempts
-        self.caBundle = caBundle
-        self.clientIdleTimeout = clientIdleTimeout
-        self.shutdownGracePeriod = shutdownGracePeriod
-        self.maxRequestBodySize = maxRequestBodySize
-        self.threshold = threshold
-        self.alwaysThroughS3 = alwaysThroughS3
-        self.legacyAttributeName = legacyAttributeName
-        self.retainPayloads = retainPayloads
-        self.s3KeyPrefix = s3KeyPrefix
-        self.serverSideEncryption = serverSideEncryption
-        self.kmsKeyID = kmsKeyID
-        self.cannedACL = cannedACL
-        self.ignorePayloadNotFound = ignorePayloadNotFound
-        self.maxPayloadSize = maxPayloadSize
-        self.partSize = partSize
-        self.partsInFlight = partsInFlight
+        payloadBuckets = PayloadBuckets(bucket.map { [$0] } ?? [])
+    }
+}
+
+extension Duration {
+    /// The same span as NIO's `TimeAmount` (whole nanoseconds).
+    public var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

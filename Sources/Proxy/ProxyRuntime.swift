@@ -21,10 +21,10 @@ public enum ProxyRuntime {
     public static func makeClient(_ configuration: ProxyConfiguration) throws -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.timeout = .init(
-            connect: .milliseconds(Int64(configuration.upstreamConnectTimeout * 1000)),
-            read: .milliseconds(Int64(configuration.upstreamReadTimeout * 1000)))
+            connect: configuration.upstreamConnectTimeout.timeAmount,
+            read: configuration.upstreamReadTimeout.timeAmount)
         clientConfiguration.connectionPool = .init(
-            idleTimeout: .milliseconds(Int64(configuration.upstreamIdleTimeout * 1000)),
+            idleTimeout: configuration.upstreamIdleTimeout.timeAmount,
             concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.decompression = .disabled
@@ -52,7 +52,7 @@ public enum ProxyRuntime {
     ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let retrier = UpstreamRetrier(policy: RetryPolicy(maxAttempts: configuration.upstreamMaxAttempts))
-        let readTimeout = TimeAmount.milliseconds(Int64(configuration.upstreamReadTimeout * 1000))
+        let readTimeout = configuration.upstreamReadTimeout.timeAmount
         let upstream = SQSUpstream(
             client: client, endpoint: configuration.sqsEndpoint, region: configuration.region,
             credentials: credentials, readTimeout: readTimeout, retrier: retrier)
@@ -127,8 +127,7 @@ public enum ProxyRuntime {
         ]
         var serviceConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        serviceConfiguration.maximumGracefulShutdownDuration = .milliseconds(
-            Int64(configuration.shutdownGracePeriod * 1000))
+        serviceConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
         try await ServiceGroup(configuration: serviceConfiguration).run()
     }
 }

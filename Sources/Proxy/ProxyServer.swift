@@ -45,8 +45,7 @@ public struct ProxyServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        IdleConnectionCloser(
-                            timeout: .milliseconds(Int64(configuration.clientIdleTimeout * 1000))))
+                        IdleConnectionCloser(timeout: configuration.clientIdleTimeout.timeAmount))
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }

@@ -22,7 +22,7 @@ struct ConfigurationResolverTests {
         #expect(configuration.sqsEndpoint.origin == "http://localhost:5000")
         #expect(configuration.s3Endpoint.origin == "https://s3.eu-west-1.amazonaws.com")
         #expect(configuration.region == "eu-west-1")
-        #expect(configuration.upstreamReadTimeout == 45)
+        #expect(configuration.upstreamReadTimeout == .seconds(45))
     }
 
     @Test func defaults() throws {
@@ -33,13 +33,13 @@ struct ConfigurationResolverTests {
         #expect(configuration.listenPort == 9324)
         #expect(configuration.region == "us-west-2")
         #expect(configuration.sqsEndpoint.origin == "https://sqs.us-west-2.amazonaws.com")
-        #expect(configuration.upstreamReadTimeout > 20)
+        #expect(configuration.upstreamReadTimeout > .seconds(20))
         #expect(configuration.bucket == nil)
         #expect(configuration.adminHost == "127.0.0.1" && configuration.adminPort == 9325)
         #expect(configuration.stsEndpoint.origin == "https://sts.us-west-2.amazonaws.com")
-        #expect(configuration.upstreamMaxAttempts == 3 && configuration.upstreamIdleTimeout == 30)
+        #expect(configuration.upstreamMaxAttempts == 3 && configuration.upstreamIdleTimeout == .seconds(30))
         #expect(configuration.caBundle == nil)
-        #expect(configuration.clientIdleTimeout == 60 && configuration.shutdownGracePeriod == 25)
+        #expect(configuration.clientIdleTimeout == .seconds(60) && configuration.shutdownGracePeriod == .seconds(25))
     }
 
     @Test func operatingSettings() throws {
@@ -55,8 +55,8 @@ struct ConfigurationResolverTests {
         #expect(configuration.adminHost == "0.0.0.0" && configuration.adminPort == 9999)
         #expect(configuration.stsEndpoint.origin == "http://localhost:4566")
         #expect(configuration.caBundle == "/etc/ca.pem")
-        #expect(configuration.upstreamMaxAttempts == 1 && configuration.upstreamIdleTimeout == 10)
-        #expect(configuration.clientIdleTimeout == 120 && configuration.shutdownGracePeriod == 5)
+        #expect(configuration.upstreamMaxAttempts == 1 && configuration.upstreamIdleTimeout == .seconds(10))
+        #expect(configuration.clientIdleTimeout == .seconds(120) && configuration.shutdownGracePeriod == .seconds(5))
         let explicit = try ConfigurationResolver(
             commandLine: ["sts-endpoint": "http://127.0.0.1:5000"],
             environment: ["AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_STS": "http://localhost:4566"], file: [:]
@@ -141,9 +141,9 @@ struct ConfigurationResolverTests {
     }
 
     @Test func environmentVariableNames() {
-        #expect(ConfigurationResolver.environmentVariable(for: "sqs-endpoint") == "SQS_PROXY_SQS_ENDPOINT")
+        #expect(Setting.environmentVariable(for: "sqs-endpoint") == "SQS_PROXY_SQS_ENDPOINT")
         #expect(
-            ConfigurationResolver.environmentVariable(for: "upstream-read-timeout") == "SQS_PROXY_UPSTREAM_READ_TIMEOUT"
+            Setting.environmentVariable(for: "upstream-read-timeout") == "SQS_PROXY_UPSTREAM_READ_TIMEOUT"
         )
     }
 }
@@ -203,7 +203,38 @@ struct ExampleConfigurationFileTests {
         let configuration = try ConfigurationResolver(
             commandLine: [:], environment: ["AWS_REGION": "us-east-1"], file: settings
         ).resolve()
-        #expect(configuration.upstreamReadTimeout == 60)
+        #expect(configuration.upstreamReadTimeout == .seconds(60))
         #expect(configuration.maxPayloadSize == ProxyConfiguration.defaultMaxPayloadSize)
+    }
+}
+
+struct SettingTableTests {
+    @Test func theCommandLineIsReadThroughTheTable() throws {
+        #expect(
+            try Setting.parseCommandLine([
+                "--listen", "0.0.0.0:1", "--bucket=b", "--always-through-s3", "--upstream-read-timeout", "0.5",
+            ]) == ["listen": "0.0.0.0:1", "bucket": "b", "always-through-s3": "true", "upstream-read-timeout": "0.5"])
+        for wrong in [["--nope", "x"], ["--listen"], ["stray"]] {
+            #expect(throws: ConfigurationError.self) { try Setting.parseCommandLine(wrong) }
+        }
+        let configuration = try ConfigurationResolver(
+            commandLine: try Setting.parseCommandLine(["--upstream-read-timeout", "0.5", "--retain-payloads"]),
+            environment: ["AWS_REGION": "us-east-1", "SQS_PROXY_LOG_FORMAT": "json"], file: [:]
+        ).resolve()
+        #expect(configuration.upstreamReadTimeout == .milliseconds(500))
+        #expect(configuration.retainPayloads && configuration.logFormat == .json)
+    }
+
+    @Test func everySettingIsDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let example = try String(contentsOf: root.appendingPathComponent("config/proxy.yaml"), encoding: .utf8)
+        for setting in Setting.all {
+            #expect(readme.contains("| `--\(setting.name)"), "\(setting.name) is not in the README's table")
+            #expect(readme.contains(setting.environmentVariable), "\(setting.environmentVariable) is not in the README")
+            #expect(example.contains("\(setting.name):"), "\(setting.name) is not in config/proxy.yaml")
+        }
+        #expect(Set(Setting.all.map(\.name)).count == Setting.all.count)
     }
 }

@@ -1,0 +1,303 @@
+import AWSSigning
+import ExtendedPayload
+import Foundation
+import Logging
+
+/// One setting of the proxy: its name on the command line (`--name`), in the environment
+/// (`SQS_PROXY_NAME`) and in the configuration file (`name:`), its help, and what its text does to
+/// the configuration. ``all`` is the one table of them: a new setting is a property of
+/// ``ProxyConfiguration`` and a line here.
+public struct Setting: Sendable {
+    /// The setting's name, as the command line and the file spell it.
+    public let name: String
+    /// What the value looks like (`HOST:PORT`, `SECONDS`); nil for a switch, which the command line
+    /// gives without a value and the environment and the file as `true` or `false`.
+    public let placeholder: String?
+    /// One line of help, with the default.
+    public let help: String
+    /// Whether the value is a secret or names one (masked where settings are shown).
+    public let secret: Bool
+    let apply: @Sendable (inout ProxyConfiguration, String) throws(ConfigurationError) -> Void
+
+    /// The variable that sets it: `SQS_PROXY_` and the name in upper case, `-` as `_`.
+    public var environmentVariable: String { Self.environmentVariable(for: name) }
+
+    /// The variable that sets the setting `name` (`sqs-endpoint`: `SQS_PROXY_SQS_ENDPOINT`).
+    public static func environmentVariable(for name: String) -> String {
+        "SQS_PROXY_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// Whether the setting is a switch.
+    public var isSwitch: Bool { placeholder == nil }
+
+    init(
+        _ name: String, _ placeholder: String?, _ help: String, secret: Bool = false,
+        apply: @escaping @Sendable (inout ProxyConfiguration, String) throws(ConfigurationError) -> Void
+    ) {
+        self.name = name
+        self.placeholder = placeholder
+        self.help = help
+        self.secret = secret
+        self.apply = apply
+    }
+
+    /// The setting called `name`.
+    public static func named(_ name: String) -> Setting? { all.first { $0.name == name } }
+
+    /// Every setting, in the order `--help` lists them. The region is resolved first (the default
+    /// endpoints depend on it); settings that depend on others are checked after all were applied.
+    public static let all: [Setting] = [
+        Setting("listen", "HOST:PORT", "Address of the SQS listener (default 127.0.0.1:9324).") {
+            config, text throws(ConfigurationError) in
+            (config.listenHost, config.listenPort) = try hostAndPort(text, setting: "listen")
+        },
+        Setting(
+            "admin-listen", "HOST:PORT",
+            "Address of the admin listener: /healthz, /readyz, /metrics (default 127.0.0.1:9325)."
+        ) { config, text throws(ConfigurationError) in
+            (config.adminHost, config.adminPort) = try hostAndPort(text, setting: "admin-listen")
+        },
+        Setting(
+            "region", "REGION", "AWS region to sign for (default AWS_REGION, AWS_DEFAULT_REGION, the profile's region)."
+        ) { config, text throws(ConfigurationError) in
+            guard UpstreamEndpoint.isRegionName(text) else {
+                throw ConfigurationError(
+                    "region must be lowercase letters and digits in groups joined by hyphens (us-east-1): \(text)")
+            }
+            config = ProxyConfiguration(region: text)
+        },
+        Setting("sqs-endpoint", "URL", "Upstream SQS (default https://sqs.REGION.amazonaws.com).") {
+            config, text throws(ConfigurationError) in
+            config.sqsEndpoint = try endpoint(text, setting: "sqs-endpoint")
+        },
+        Setting(
+            "s3-endpoint", "URL", "S3 for payloads (default https://s3.REGION.amazonaws.com; http:// uses path-style)."
+        ) { config, text throws(ConfigurationError) in
+            config.s3Endpoint = try endpoint(text, setting: "s3-endpoint")
+        },
+        Setting(
+            "sts-endpoint", "URL",
+            "STS for web identity and assumed roles (default AWS_ENDPOINT_URL_STS, then https://sts.REGION.amazonaws.com)."
+        ) { config, text throws(ConfigurationError) in
+            config.stsEndpoint = try endpoint(text, setting: "sts-endpoint")
+        },
+        Setting("bucket", "NAME", "S3 bucket for offloaded payloads.") { config, text throws(ConfigurationError) in
+            guard !text.isEmpty else { return }
+            guard PayloadBuckets.isBucketName(text) else {
+                throw ConfigurationError("bucket must be an S3 bucket name: \(text)")
+            }
+            config.bucket = text
+        },
+        Setting(
+            "payload-buckets", "LIST",
+            "Buckets whose payloads the proxy reads and deletes for clients, comma-separated; * for any (default: the bucket alone)."
+        ) { config, text throws(ConfigurationError) in
+            do throws(PayloadBucketsError) {
+                config.payloadBuckets = try PayloadBuckets(parsing: text)
+            } catch {
+                throw ConfigurationError("payload-buckets: \(error.description)")
+            }
+        },
+        Setting(
+            "client-credentials", "FILE",
+            "Shared-credentials file of the keys clients must sign with; read again when it changes (default: clients are not authenticated)."
+        ) { config, text throws(ConfigurationError) in
+            config.clientCredentials = text.isEmpty ? nil : text
+        },
+        seconds(
+            "upstream-connect-timeout", "Seconds to wait for an upstream connection (default 5).",
+            \.upstreamConnectTimeout),
+        seconds(
+            "upstream-read-timeout",
+            "Seconds to wait for an upstream answer; keep well above 20 for long polls (default 60).",
+            \.upstreamReadTimeout),
+        seconds(
+            "upstream-idle-timeout", "Seconds an unused upstream connection stays in the pool (default 30).",
+            \.upstreamIdleTimeout),
+        number(
+            "upstream-max-attempts",
+            "Attempts of an upstream call in all, retries with jittered backoff included; 1 to 10 (default 3).", 1...10,
+            \.upstreamMaxAttempts),
+        Setting(
+            "ca-bundle", "FILE",
+            "PEM certificate authorities to trust upstream (default AWS_CA_BUNDLE, then the system's)."
+        ) { config, text throws(ConfigurationError) in
+            config.caBundle = text.isEmpty ? nil : text
+        },
+        seconds(
+            "client-idle-timeout",
+            "Seconds a client connection may stay idle between requests before it is closed (default 60).",
+            \.clientIdleTimeout),
+        seconds(
+            "shutdown-grace-period",
+            "Seconds requests in progress (long polls included) may take to finish after SIGTERM (default 25).",
+            \.shutdownGracePeriod),
+        number(
+            "max-request-size",
+            "Largest request body held in memory, in bytes: every request but a send that streams (default 16777216).",
+            1024...Int.max, \.maxRequestBodySize),
+        Setting("log-level", "LEVEL", "trace, debug, info, notice, warning, error or critical (default info).") {
+            config, text throws(ConfigurationError) in
+            guard let level = Logger.Level(rawValue: text) else {
+                throw ConfigurationError("Unknown log level \(text).")
+            }
+            config.logLevel = level
+        },
+        Setting("log-format", "FORMAT", "text or json, one JSON object per line (default text).") {
+            config, text throws(ConfigurationError) in
+            guard let format = LineLogHandler.Format(rawValue: text) else {
+                throw ConfigurationError("log-format must be text or json: \(text)")
+            }
+            config.logFormat = format
+        },
+        number(
+            "threshold",
+            "Messages larger than this many bytes (body plus attributes) go through S3; 0 to 1048576 (default 262144).",
+            0...1_048_576, \.threshold),
+        toggle("always-through-s3", "Send every message body through S3, whatever its size.", \.alwaysThroughS3),
+        toggle(
+            "legacy-attribute-name",
+            "Mark offloaded messages with SQSLargePayloadSize (Java's default) instead of ExtendedPayloadSize.",
+            \.legacyAttributeName),
+        toggle(
+            "retain-payloads", "Keep S3 objects when their messages are deleted (default: delete them).",
+            \.retainPayloads),
+        Setting("s3-key-prefix", "PREFIX", "Prefix of payload keys (A-Z a-z 0-9 . / _ -, at most 988 characters).") {
+            config, text throws(ConfigurationError) in
+            do throws(PayloadKeyError) {
+                _ = try PayloadKeyGenerator(prefix: text)
+            } catch {
+                throw ConfigurationError("s3-key-prefix: \(error.description)")
+            }
+            config.s3KeyPrefix = text
+        },
+        Setting("sse", "MODE", "Server-side encryption of payloads: aws:kms or AES256.") {
+            config, text throws(ConfigurationError) in
+            guard !text.isEmpty else { return }
+            guard text == "aws:kms" || text == "AES256" else {
+                throw ConfigurationError("sse must be aws:kms or AES256: \(text)")
+            }
+            config.serverSideEncryption = text
+        },
+        Setting("sse-kms-key-id", "ID", "KMS key for --sse aws:kms.") { config, text throws(ConfigurationError) in
+            config.kmsKeyID = text.isEmpty ? nil : text
+        },
+        Setting("s3-acl", "ACL", "Canned ACL of stored payloads (e.g. bucket-owner-full-control).") {
+            config, text throws(ConfigurationError) in
+            guard !text.isEmpty else { return }
+            guard cannedACLs.contains(text) else { throw ConfigurationError("s3-acl must be a canned ACL: \(text)") }
+            config.cannedACL = text
+        },
+        toggle(
+            "ignore-payload-not-found",
+            "Delete a received message whose payload is missing from S3 and leave it out, instead of failing the receive.",
+            \.ignorePayloadNotFound),
+        number(
+            "max-payload-size",
+            "Largest message body accepted, in bytes; larger bodies stream through S3 (default 2147483648).",
+            1...Int.max, \.maxPayloadSize),
+        number(
+            "part-size",
+            "Payloads larger than this go to S3 in a multipart upload of parts this size, in bytes; 5 MiB to 5 GiB (default 8388608).",
+            5 * 1024 * 1024...5 * 1024 * 1024 * 1024, \.partSize),
+        number(
+            "parts-in-flight", "Parts of one payload uploading at once, 1 to 64 (default 4).", 1...64, \.partsInFlight),
+    ]
+
+    static let cannedACLs: Set = [
+        "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read",
+        "bucket-owner-full-control",
+    ]
+
+    /// A whole number in `range`.
+    static func number(
+        _ name: String, _ help: String, _ range: ClosedRange<Int>,
+        _ property: WritableKeyPath<ProxyConfiguration, Int> & Sendable
+    ) -> Setting {
+        Setting(name, "N", help) { config, text throws(ConfigurationError) in
+            guard let number = Int(text), range.contains(number) else {
+                let bounds =
+                    range.upperBound == .max
+                    ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+                throw ConfigurationError("\(name) must be a whole number \(bounds): \(text)")
+            }
+            config[keyPath: property] = number
+        }
+    }
+
+    /// A positive number of seconds.
+    static func seconds(
+        _ name: String, _ help: String, _ property: WritableKeyPath<ProxyConfiguration, Duration> & Sendable
+    ) -> Setting {
+        Setting(name, "SECONDS", help) { config, text throws(ConfigurationError) in
+            guard let seconds = Double(text), seconds > 0, seconds.isFinite, seconds < 1e9 else {
+                throw ConfigurationError("\(name) must be a positive number of seconds: \(text)")
+            }
+            config[keyPath: property] = .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+    }
+
+    /// A switch: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`; empty is false.
+    static func toggle(
+        _ name: String, _ help: String, _ property: WritableKeyPath<ProxyConfiguration, Bool> & Sendable
+    ) -> Setting {
+        Setting(name, nil, help) { config, text throws(ConfigurationError) in
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": config[keyPath: property] = true
+            case "false", "0", "no", "off", "": config[keyPath: property] = false
+            default: throw ConfigurationError("\(name) must be true or false: \(text)")
+            }
+        }
+    }
+
+    /// The settings given on a command line, by name: `--name VALUE`, `--name=VALUE`, or `--name`
+    /// alone for a switch.
+    public static func parseCommandLine(_ arguments: [String]) throws(ConfigurationError) -> [String: String] {
+        var values: [String: String] = [:]
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            guard argument.hasPrefix("--") else { throw ConfigurationError("Unexpected argument \(argument).") }
+            let option = argument.dropFirst(2)
+            let name = String(option.prefix { $0 != "=" })
+            guard let setting = named(name) else { throw ConfigurationError("Unknown option --\(name).") }
+            if let equals = option.firstIndex(of: "=") {
+                values[name] = String(option[option.index(after: equals)...])
+            } else if setting.isSwitch {
+                values[name] = "true"
+            } else {
+                guard let value = rest.popFirst() else { throw ConfigurationError("--\(name) needs a value.") }
+                values[name] = value
+            }
+        }
+        return values
+    }
+
+    /// The settings as `--help` lists them.
+    public static var helpText: String {
+        all.map { setting in
+            let option = "--\(setting.name)" + (setting.placeholder.map { " " + $0 } ?? "")
+            return "  " + option.padding(toLength: max(option.count, 34), withPad: " ", startingAt: 0) + " "
+                + setting.help
+        }.joined(separator: "\n")
+    }
+
+    /// Parses `HOST:PORT`, `[V6]:PORT` or `:PORT` (loopback).
+    public static func hostAndPort(_ text: String, setting: String) throws(ConfigurationError) -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigurationError("\(setting) must be HOST:PORT: \(text)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    static func endpoint(_ text: String, setting: String) throws(ConfigurationError) -> UpstreamEndpoint {
+        guard let endpoint = UpstreamEndpoint(text) else {
+            throw ConfigurationError(
+                "\(setting) must be an http:// or https:// URL with a host name or address: \(text)")
+        }
+        return endpoint
+    }
+}
