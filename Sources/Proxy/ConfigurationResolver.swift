@@ -22,8 +22,6 @@ public struct ConfigurationResolver: Sendable {
         case environment = "env"
         case file
         case awsVariable = "aws-env"
-        case profile
-        case `default`
     }
 
     /// The AWS SDKs' variables that stand in for a setting given nowhere else.

@@ -15,8 +15,6 @@ public struct Setting: Sendable {
     public let placeholder: String?
     /// One line of help, with the default.
     public let help: String
-    /// Whether the value is a secret or names one (masked where settings are shown).
-    public let secret: Bool
     let apply: @Sendable (inout ProxyConfiguration, String) throws(ConfigurationError) -> Void
 
     /// The variable that sets it: `SQS_PROXY_` and the name in upper case, `-` as `_`.
@@ -31,13 +29,12 @@ public struct Setting: Sendable {
     public var isSwitch: Bool { placeholder == nil }
 
     init(
-        _ name: String, _ placeholder: String?, _ help: String, secret: Bool = false,
+        _ name: String, _ placeholder: String?, _ help: String,
         apply: @escaping @Sendable (inout ProxyConfiguration, String) throws(ConfigurationError) -> Void
     ) {
         self.name = name
         self.placeholder = placeholder
         self.help = help
-        self.secret = secret
         self.apply = apply
     }
 
