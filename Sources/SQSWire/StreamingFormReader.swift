@@ -18,6 +18,9 @@ public struct StreamingFormReader: Sendable {
         case name([UInt8])
         case value(name: String, [UInt8])
         case streamedValue(FormValueDecoder)
+        /// Held while a case's buffer is changed, so that the buffer is not shared and copied on
+        /// write (AsyncHTTPClient's state machines do the same); left only by a thrown error.
+        case modifying
     }
 
     /// The largest encoded value of any other parameter.
@@ -46,6 +49,7 @@ public struct StreamingFormReader: Sendable {
         while index < input.count {
             switch state {
             case .name(var bytes):
+                state = .modifying
                 let byte = input[index]
                 index += 1
                 switch byte {
@@ -66,6 +70,7 @@ public struct StreamingFormReader: Sendable {
                     state = .name(bytes)
                 }
             case .value(let name, var bytes):
+                state = .modifying
                 let rest = input[index...]
                 let end = rest.firstIndex(of: UInt8(ascii: "&")) ?? input.count
                 bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
@@ -81,6 +86,7 @@ public struct StreamingFormReader: Sendable {
                     state = .value(name: name, bytes)
                 }
             case .streamedValue(var decoder):
+                state = .modifying
                 var output: [UInt8] = []
                 let progress = try decoder.consume(UnsafeRawBufferPointer(rebasing: input[index...]), into: &output)
                 if !output.isEmpty { try handle(.streamedBytes(output)) }
@@ -93,6 +99,9 @@ public struct StreamingFormReader: Sendable {
                     state = .name([])
                     try handle(.streamedValueEnd)
                 }
+            case .modifying:
+                // Only after an error was thrown: the request is over.
+                throw Self.invalid
             }
         }
     }
@@ -107,6 +116,8 @@ public struct StreamingFormReader: Sendable {
         case .streamedValue(var decoder):
             try decoder.finish()
             try handle(.streamedValueEnd)
+        case .modifying:
+            throw Self.invalid
         }
         state = .name([])
     }

@@ -40,6 +40,9 @@ public struct StreamingJSONObjectReader: Sendable {
         indirect case elements(Elements)
         case afterValue
         case done
+        /// Held while a case's buffer is changed, so that the buffer is not shared and copied on
+        /// write (AsyncHTTPClient's state machines do the same); left only by a thrown error.
+        case modifying
     }
 
     /// The member streamed byte by byte; it must be a string.
@@ -96,6 +99,7 @@ public struct StreamingJSONObjectReader: Sendable {
                     throw Self.invalid
                 }
             case .name(var bytes, let escaped):
+                state = .modifying
                 index += 1
                 if !escaped && byte == UInt8(ascii: "\"") {
                     let raw = [UInt8(ascii: "\"")] + bytes + [UInt8(ascii: "\"")]
@@ -144,6 +148,7 @@ public struct StreamingJSONObjectReader: Sendable {
                     try handle(.streamedMemberEnd)
                 }
             case .rawValue(let name, var scanner):
+                state = .modifying
                 let rest = UnsafeRawBufferPointer(rebasing: input[index...])
                 let consumed = try scanner.scan(rest)
                 guard scanner.bytes.count <= maxMemberSize else {
@@ -157,7 +162,9 @@ public struct StreamingJSONObjectReader: Sendable {
                     state = .rawValue(name, scanner)
                 }
             case .elements(var elements):
+                state = .modifying
                 if var element = elements.element {
+                    elements.element = nil
                     let rest = UnsafeRawBufferPointer(rebasing: input[index...])
                     index += try element.consume(rest, stopAtEnd: true) { event in
                         try handle(event == .end ? .elementEnd : event)
@@ -169,6 +176,7 @@ public struct StreamingJSONObjectReader: Sendable {
                 }
                 if Self.isSpace(byte) {
                     index += 1
+                    state = .elements(elements)
                     continue
                 }
                 switch (elements.expecting, byte) {
@@ -187,6 +195,9 @@ public struct StreamingJSONObjectReader: Sendable {
                 default:
                     throw Self.invalid
                 }
+            case .modifying:
+                // Only after an error was thrown: the request is over.
+                throw Self.invalid
             case .afterValue:
                 index += 1
                 if Self.isSpace(byte) { continue }

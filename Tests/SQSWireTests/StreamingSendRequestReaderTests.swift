@@ -148,3 +148,19 @@ struct StreamingSendRequestReaderTests {
         #expect(StreamingFormReader.streamedEntry("MessageBodyX") == nil)
     }
 }
+
+struct StreamingReaderErrorTests {
+    @Test func aReaderThatThrewKeepsRefusing() {
+        var form = StreamingFormReader(maxValueSize: 16)
+        let tooLong = Array("Action=SendMessage&QueueUrl=\(String(repeating: "u", count: 40))".utf8)
+        #expect(throws: SQSError.self) { try tooLong.withUnsafeBytes { try form.read($0) { _ in } } }
+        #expect(throws: SQSError.self) { try Array("&a=b".utf8).withUnsafeBytes { try form.read($0) { _ in } } }
+        #expect(throws: SQSError.self) { try form.finish { _ in } }
+
+        var json = StreamingJSONObjectReader(
+            streamedMember: "MessageBody", elementsMember: "Entries", maxMemberSize: 16)
+        let large = Array(#"{"QueueUrl":"\#(String(repeating: "u", count: 40))"}"#.utf8)
+        #expect(throws: SQSError.self) { try large.withUnsafeBytes { try json.read($0) { _ in } } }
+        #expect(throws: SQSError.self) { try Array("}".utf8).withUnsafeBytes { try json.read($0) { _ in } } }
+    }
+}
