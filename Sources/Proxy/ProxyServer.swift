@@ -1,10 +1,10 @@
 import Logging
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import SQSWire
 import ServiceLifecycle
-import Synchronization
 
 /// The SQS listener: HTTP/1.1 with keep-alive, one structured task per connection, requests on a
 /// connection answered in order. On graceful shutdown it stops accepting, closes idle connections
@@ -34,11 +34,20 @@ public struct ProxyServer: Service {
         self.onBound = onBound
     }
 
-    /// Binds the listener, then serves until cancelled or shut down gracefully.
+    /// Binds the listener, then serves until cancelled or shut down gracefully. A graceful
+    /// shutdown goes through NIO's quiescing: the listener stops accepting, idle connections close
+    /// at once, and each request in progress is answered with `Connection: close` (by
+    /// `HTTPServerPipelineHandler`) before its connection closes.
     public func run() async throws {
+        let quiescing = ServerQuiescingHelper(group: group)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .bind(host: configuration.listenHost, port: configuration.listenPort) { [configuration] channel in
@@ -60,37 +69,35 @@ public struct ProxyServer: Service {
             } onGracefulShutdown: {
                 logger.info("shutting down: no new connections; finishing requests in progress")
                 onShutdown()
-                server.channel.close(promise: nil)
+                quiescing.initiateShutdown(promise: nil)
             }
         }
     }
 
     private func serve(_ connection: Connection) async {
-        let phase = ConnectionPhase()
-        await withGracefulShutdownHandler {
-            await serveRequests(connection, phase: phase)
-        } onGracefulShutdown: {
-            if phase.close() { connection.channel.close(promise: nil) }
-        }
-    }
-
-    private func serveRequests(_ connection: Connection, phase: ConnectionPhase) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
-                var parts = inbound.makeAsyncIterator()
-                while let part = try await parts.next() {
-                    guard case .head(let head) = part else { continue }
-                    let started = ContinuousClock.now
-                    guard phase.begin() else { return }
-                    let (response, reusable) = try await answer(head, parts: &parts, outbound: outbound)
-                    let keepAlive = reusable && head.isKeepAlive && phase.isOpen
-                    try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
-                    logAnswered(response, duration: ContinuousClock.now - started)
-                    guard keepAlive, phase.end() else { return }
-                }
+                try await serveRequests(inbound: inbound, outbound: outbound)
             }
         } catch {
             logger.debug("connection closed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Answers the requests of one connection in order, until it ends or one is not kept alive.
+    func serveRequests(
+        inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var parts = inbound.makeAsyncIterator()
+        while let part = try await parts.next() {
+            guard case .head(let head) = part else { continue }
+            let started = ContinuousClock.now
+            let (response, reusable) = try await answer(head, parts: &parts, outbound: outbound)
+            let keepAlive = reusable && head.isKeepAlive
+            try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
+            logAnswered(response, duration: ContinuousClock.now - started)
+            guard keepAlive else { return }
         }
     }
 
@@ -172,44 +179,5 @@ public struct ProxyServer: Service {
         try await outbound.write(.head(HTTPResponseHead(version: version, status: response.status, headers: headers)))
         try await streamedBody(ResponseBodyWriter(outbound: outbound))
         try await outbound.write(.end(nil))
-    }
-}
-
-/// Whether a connection is between requests (and can be closed at once on shutdown), busy with
-/// one, or asked to close when the one in progress is answered; shared with the shutdown handler.
-final class ConnectionPhase: Sendable {
-    private enum Phase {
-        case idle
-        case busy
-        case closing
-    }
-
-    private let phase = Mutex(Phase.idle)
-
-    /// Marks a request begun; false when the connection is to close instead.
-    func begin() -> Bool {
-        phase.withLock { phase in
-            if phase == .idle { phase = .busy }
-            return phase == .busy
-        }
-    }
-
-    /// Whether the connection may carry another request after the one in progress.
-    var isOpen: Bool { phase.withLock { $0 == .busy } }
-
-    /// Marks a request answered; false when the connection is to close.
-    func end() -> Bool {
-        phase.withLock { phase in
-            if phase == .busy { phase = .idle }
-            return phase == .idle
-        }
-    }
-
-    /// Asks the connection to close; true when it is idle and can be closed now.
-    func close() -> Bool {
-        phase.withLock { phase in
-            defer { phase = .closing }
-            return phase == .idle
-        }
     }
 }
