@@ -23,9 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
     targets: [
+        .target(name: "TextCoding"),
         .target(
             name: "SQSWire",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TextCoding", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "ExtendedPayload",
@@ -33,12 +34,13 @@ let package = Package(
         ),
         .target(
             name: "AWSSigning",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TextCoding", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "AWSCredentialChain",
             dependencies: [
                 "AWSSigning",
+                "TextCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -58,6 +60,7 @@ let package = Package(
             name: "ObjectStore",
             dependencies: [
                 "AWSSigning",
+                "TextCoding",
                 "AWSCredentialChain",
                 "UpstreamRetry",
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -70,6 +73,7 @@ let package = Package(
             name: "Proxy",
             dependencies: [
                 "SQSWire",
+                "TextCoding",
                 "AWSSigning",
                 "AWSCredentialChain",
                 "ExtendedPayload",
@@ -105,6 +109,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "TextCodingTests", dependencies: ["TextCoding"]),
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire"]),
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
         .testTarget(name: "UpstreamRetryTests", dependencies: ["UpstreamRetry"]),

@@ -2,6 +2,7 @@ import AWSSigning
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TextCoding
 
 /// Where temporary credentials come from: every fetch returns fresh ones with their expiry time.
 public protocol CredentialSource: Sendable {
@@ -197,7 +198,7 @@ public struct InstanceMetadataCredentialSource: CredentialSource {
             throw .fetchFailed("The instance has no IAM role.")
         }
         let document = try await call(
-            .GET, "/latest/meta-data/iam/security-credentials/" + SigV4Signer.uriEncode(role, keepSlash: false),
+            .GET, "/latest/meta-data/iam/security-credentials/" + PercentEncoding.encode(role, keepSlash: false),
             headers: tokenHeader)
         return try CredentialDocument.parse(document, from: "instance metadata")
     }

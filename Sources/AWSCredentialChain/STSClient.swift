@@ -1,6 +1,7 @@
 import AWSSigning
 import Foundation
 import NIOCore
+import TextCoding
 
 /// The two STS calls credential sources make, in STS's Query protocol: `AssumeRoleWithWebIdentity`
 /// (unsigned: the token is the proof) and `AssumeRole` (signed with the source credentials).
@@ -85,7 +86,7 @@ public struct STSClient: Sendable {
     }
 
     static func form(_ parameters: [(String, String)]) -> String {
-        parameters.map { "\($0.0)=\(SigV4Signer.uriEncode($0.1, keepSlash: false))" }.joined(separator: "&")
+        parameters.map { "\($0.0)=\(PercentEncoding.encode($0.1, keepSlash: false))" }.joined(separator: "&")
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Synchronization
+import TextCoding
 
 #if canImport(Glibc)
     import Glibc
@@ -43,12 +44,6 @@ public struct SigV4Signer: Sendable {
         self.pathStyle = pathStyle
     }
 
-    /// RFC 3986 percent-encoding of every byte outside `A-Z a-z 0-9 - . _ ~` (and `/` if kept), as
-    /// SigV4 and S3 object paths need it.
-    public static func uriEncode(_ value: some StringProtocol, keepSlash: Bool) -> String {
-        URIEncoding.encode(value, keepSlash: keepSlash)
-    }
-
     /// The hex SHA-256 of an empty payload.
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -57,7 +52,7 @@ public struct SigV4Signer: Sendable {
         var hasher = SHA256()
         payload.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
             ?? hasher.update(data: Array(payload))
-        return hasher.finalize().hexString
+        return Hex.lowercase(hasher.finalize())
     }
 
     /// Signs a request.
@@ -111,7 +106,7 @@ public struct SigV4Signer: Sendable {
             "AWS4-HMAC-SHA256", date.timestamp, scope, Self.payloadHash(Array(canonicalRequest.utf8)),
         ].joined(separator: "\n")
         let key = signingKey(secret: secret, day: date.day)
-        let signature = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
+        let signature = Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
         let authorization =
             "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
@@ -136,7 +131,7 @@ public struct SigV4Signer: Sendable {
         case .s3:
             return path.isEmpty ? "/" : path
         case .normalizedDoubleEncoded:
-            return URIEncoding.encode(Self.removeDotSegments(path.isEmpty ? "/" : path), keepSlash: true)
+            return PercentEncoding.encode(Self.removeDotSegments(path.isEmpty ? "/" : path), keepSlash: true)
         }
     }
 
@@ -161,9 +156,10 @@ public struct SigV4Signer: Sendable {
         var pairs: [(String, String)] = []
         for field in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = URIEncoding.decodeQueryComponent(parts[0])
-            let value = parts.count > 1 ? URIEncoding.decodeQueryComponent(parts[1]) : ""
-            pairs.append((URIEncoding.encode(name, keepSlash: false), URIEncoding.encode(value, keepSlash: false)))
+            let name = PercentEncoding.decodeLeniently(parts[0])
+            let value = parts.count > 1 ? PercentEncoding.decodeLeniently(parts[1]) : ""
+            pairs.append(
+                (PercentEncoding.encode(name, keepSlash: false), PercentEncoding.encode(value, keepSlash: false)))
         }
         pairs.sort { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
         return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
@@ -279,73 +275,5 @@ public struct SigningDate: Sendable, Hashable {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return SigningDate(secondsSince1970: Int(spec.tv_sec))
-    }
-}
-
-/// RFC 3986 percent-encoding as SigV4 requires it.
-enum URIEncoding {
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
-
-    static func encode(_ value: some StringProtocol, keepSlash: Bool) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(value.utf8.count)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                output.append(byte)
-            case UInt8(ascii: "/") where keepSlash:
-                output.append(byte)
-            default:
-                output.append(UInt8(ascii: "%"))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0xF)])
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    /// Decodes `%XX` escapes and `+` (as a space); a broken escape stays as it is.
-    static func decodeQueryComponent(_ value: some StringProtocol) -> String {
-        let bytes = Array(value.utf8)
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
-                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
-            {
-                output.append(high << 4 | low)
-                index += 3
-            } else {
-                output.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-                index += 1
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-}
-
-extension Sequence where Element == UInt8 {
-    /// Lowercase hexadecimal.
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var output: [UInt8] = []
-        for byte in self {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 }

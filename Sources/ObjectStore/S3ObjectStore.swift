@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import Metrics
 import NIOCore
 import NIOHTTP1
+import TextCoding
 import UpstreamRetry
 
 /// Payload objects in S3: PUT, GET and DELETE over the shared HTTP client, signed with SigV4.
@@ -84,14 +85,14 @@ public struct S3ObjectStore: Sendable {
 
     /// The host header and path of an object's URL.
     func address(bucket: String, key: String) -> (host: String, path: String) {
-        let encodedKey = SigV4Signer.uriEncode(key, keepSlash: true)
+        let encodedKey = PercentEncoding.encode(key, keepSlash: true)
         if endpoint.scheme == "https" && Self.isVirtualHostable(bucket) {
             let host = bucket + "." + endpoint.host + (endpoint.usesDefaultPort ? "" : ":\(endpoint.port)")
             return (host, endpoint.basePath + "/" + encodedKey)
         }
         return (
             endpoint.hostHeader,
-            endpoint.basePath + "/" + SigV4Signer.uriEncode(bucket, keepSlash: false) + "/" + encodedKey
+            endpoint.basePath + "/" + PercentEncoding.encode(bucket, keepSlash: false) + "/" + encodedKey
         )
     }
 
@@ -161,7 +162,7 @@ public struct S3ObjectStore: Sendable {
     {
         var xml = "<CompleteMultipartUpload>"
         for (index, etag) in etags.enumerated() {
-            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(Self.xmlEscape(etag))</ETag></Part>"
+            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(XMLEscaping.escape(etag))</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let response = try await send(
@@ -193,12 +194,7 @@ public struct S3ObjectStore: Sendable {
     }
 
     private static func queryEncode(_ value: String) -> String {
-        SigV4Signer.uriEncode(value, keepSlash: false)
-    }
-
-    private static func xmlEscape(_ value: String) -> String {
-        value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        PercentEncoding.encode(value, keepSlash: false)
     }
 
     // MARK: Requests

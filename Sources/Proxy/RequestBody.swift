@@ -2,6 +2,7 @@ import Crypto
 import NIOCore
 import NIOHTTP1
 import SQSWire
+import TextCoding
 
 /// The body of a client request, read from the connection only as the request path asks for it,
 /// so that a slow consumer (an S3 upload) slows the client down instead of filling memory.
@@ -28,7 +29,7 @@ final class RequestBody {
     /// The hex SHA-256 of the whole body, once it was read to its end with hashing on.
     var sha256Hex: String? {
         guard isComplete, let digest else { return nil }
-        return MessageDigest.hex(digest.finalize())
+        return Hex.lowercase(digest.finalize())
     }
 
     /// The next piece of the body, nil at its end.

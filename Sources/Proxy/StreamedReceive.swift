@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import SQSWire
+import TextCoding
 
 /// A payload streamed from S3 into a ReceiveMessage response. The response document is written
 /// with tokens where its body and digest go; the body is escaped on the way and its MD5, known once
@@ -53,7 +54,7 @@ struct StreamedReceive: Sendable {
                 chunk.withUnsafeReadableBytes { bytes in TextEscaping.escape(bytes, xml: xml, into: &escaped) }
                 try await writer.write(ByteBuffer(bytes: escaped))
             }
-            digests.append((Array(payload.digestToken.utf8), Array(MessageDigest.hex(md5.finalize()).utf8)))
+            digests.append((Array(payload.digestToken.utf8), Array(Hex.lowercase(md5.finalize()).utf8)))
             ProxyMetrics.payloadRestored(bytes: length)
         }
         try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest)))

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import ObjectStore
 import SQSWire
+import TextCoding
 
 /// SendMessage and SendMessageBatch with bodies too large to hold: each body streams from the
 /// client to S3 while the request is parsed, its MD5 and length computed on the way.
@@ -146,8 +147,8 @@ struct StreamingSendReading {
         self.reader = StreamingSendRequestReader(wireProtocol: wireProtocol, maxMemberSize: 1 << 20)
     }
 
-    var md5Hex: String { MessageDigest.hex(md5.finalize()) }
-    var sha256Hex: String { sha256.map { MessageDigest.hex($0.finalize()) } ?? "" }
+    var md5Hex: String { Hex.lowercase(md5.finalize()) }
+    var sha256Hex: String { sha256.map { Hex.lowercase($0.finalize()) } ?? "" }
 
     /// Reads up to the next body; returns its entry, or nil once the request ended.
     mutating func nextBody() async throws -> Int? {

@@ -1,10 +1,11 @@
 import Crypto
+import TextCoding
 
 /// The MD5 digests SQS puts in its responses and SDKs verify.
 public enum MessageDigest {
     /// The hex MD5 of a body's UTF-8 bytes.
     public static func body(_ body: String) -> String {
-        hex(Insecure.MD5.hash(data: Array(body.utf8)))
+        Hex.lowercase(Insecure.MD5.hash(data: Array(body.utf8)))
     }
 
     /// The hex MD5 of message attributes as SQS computes it, or nil when there are none: names in
@@ -36,22 +37,11 @@ public enum MessageDigest {
             }
             hasher.update(data: buffer)
         }
-        return hex(hasher.finalize())
+        return Hex.lowercase(hasher.finalize())
     }
 
     /// The hex SHA-256 of a body's UTF-8 bytes (what SQS hashes for content-based deduplication).
     public static func sha256(_ body: String) -> String {
-        hex(SHA256.hash(data: Array(body.utf8)))
-    }
-
-    /// Lowercase hexadecimal of a digest.
-    public static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var output: [UInt8] = []
-        for byte in digest {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: output, as: UTF8.self)
+        Hex.lowercase(SHA256.hash(data: Array(body.utf8)))
     }
 }

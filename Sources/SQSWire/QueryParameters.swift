@@ -1,3 +1,5 @@
+import TextCoding
+
 /// The parameters of a Query-protocol request: `application/x-www-form-urlencoded` pairs, in order.
 public struct QueryParameters: Sendable, Hashable {
     /// The decoded name/value pairs, in the order they were sent.
@@ -42,8 +44,8 @@ public struct QueryParameters: Sendable, Hashable {
             if end > start {
                 let nameEnd = separator ?? end
                 let valueStart = separator.map { $0 + 1 } ?? end
-                guard let name = FormEncoding.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<nameEnd])),
-                    let value = FormEncoding.decode(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end]))
+                guard let name = PercentEncoding.decodeForm(UnsafeRawBufferPointer(rebasing: bytes[start..<nameEnd])),
+                    let value = PercentEncoding.decodeForm(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end]))
                 else {
                     throw .malformedRequest("The request is not valid form encoding.")
                 }
@@ -59,72 +61,10 @@ public struct QueryParameters: Sendable, Hashable {
         var output: [UInt8] = []
         for (index, pair) in pairs.enumerated() {
             if index > 0 { output.append(UInt8(ascii: "&")) }
-            FormEncoding.encode(pair.name, into: &output)
+            PercentEncoding.encode(pair.name, into: &output)
             output.append(UInt8(ascii: "="))
-            FormEncoding.encode(pair.value, into: &output)
+            PercentEncoding.encode(pair.value, into: &output)
         }
         return output
-    }
-}
-
-/// Percent-encoding as `application/x-www-form-urlencoded` uses it.
-enum FormEncoding {
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
-
-    /// Decodes `+` to space and `%XX` escapes; nil for a broken escape or invalid UTF-8.
-    static func decode(_ bytes: UnsafeRawBufferPointer) -> String? {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "+"):
-                output.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
-                    let low = hexValue(bytes[index + 2])
-                else { return nil }
-                output.append(high << 4 | low)
-                index += 2
-            default:
-                output.append(byte)
-            }
-            index += 1
-        }
-        return String(validating: output, as: UTF8.self)
-    }
-
-    /// Appends `value` with every byte outside the RFC 3986 unreserved set percent-encoded.
-    static func encode(_ value: String, into output: inout [UInt8]) {
-        for byte in value.utf8 {
-            if isUnreserved(byte) {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "%"))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0xF)])
-            }
-        }
-    }
-
-    static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-            UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

@@ -1,3 +1,5 @@
+import TextCoding
+
 /// Reads a form-encoded body (`name=value&…`) that arrives in pieces, handing the values of message
 /// bodies (`MessageBody`, `SendMessageBatchRequestEntry.N.MessageBody`) over byte by byte, decoded,
 /// and every other parameter as a decoded pair.
@@ -123,7 +125,7 @@ public struct StreamingFormReader: Sendable {
     }
 
     private static func decode(_ bytes: [UInt8]) throws(SQSError) -> String {
-        guard let decoded = bytes.withUnsafeBytes({ FormEncoding.decode($0) }) else { throw invalid }
+        guard let decoded = bytes.withUnsafeBytes({ PercentEncoding.decodeForm($0) }) else { throw invalid }
         return decoded
     }
 }

@@ -1,3 +1,5 @@
+import TextCoding
+
 /// Unescapes the content of a JSON string literal that arrives in pieces: a message body read from
 /// the network, an escape sequence possibly split between two reads.
 public struct JSONStringUnescaper: Sendable {
@@ -104,7 +106,7 @@ public struct JSONStringUnescaper: Sendable {
     private static let invalid = SQSError.malformedRequest("The request body is not valid JSON.")
 
     private static func hex(_ byte: UInt8) throws(SQSError) -> UInt8 {
-        guard let value = FormEncoding.hexValue(byte) else { throw invalid }
+        guard let value = PercentEncoding.hexValue(byte) else { throw invalid }
         return value
     }
 
@@ -168,7 +170,7 @@ public struct FormValueDecoder: Sendable {
             let byte = input[index]
             index += 1
             if pendingHexDigits > 0 {
-                guard let value = FormEncoding.hexValue(byte) else { throw Self.invalid }
+                guard let value = PercentEncoding.hexValue(byte) else { throw Self.invalid }
                 if pendingHexDigits == 2 {
                     high = value
                     pendingHexDigits = 1

@@ -1,0 +1,28 @@
+import Testing
+
+@testable import TextCoding
+
+struct TextCodingTests {
+    @Test func percentEncodingKeepsOnlyTheUnreservedSet() {
+        #expect(PercentEncoding.encode("a b/ç~._-", keepSlash: false) == "a%20b%2F%C3%A7~._-")
+        #expect(PercentEncoding.encode("a b/ç", keepSlash: true) == "a%20b/%C3%A7")
+        var output: [UInt8] = []
+        PercentEncoding.encode("x=&+", into: &output)
+        #expect(String(decoding: output, as: UTF8.self) == "x%3D%26%2B")
+    }
+
+    @Test func formDecodingIsStrictQueryDecodingLenient() {
+        func form(_ text: String) -> String? { Array(text.utf8).withUnsafeBytes { PercentEncoding.decodeForm($0) } }
+        #expect(form("a+b%C3%A7%2b") == "a bç+")
+        #expect(form("%2") == nil && form("%zz") == nil && form("%FF") == nil)
+        #expect(PercentEncoding.decodeLeniently("a+b%C3%A7%2") == "a bç%2")
+    }
+
+    @Test func hexAndXML() {
+        #expect(Hex.lowercase([0x00, 0xAB, 0xFF]) == "00abff")
+        #expect(
+            XMLEscaping.escape(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;")
+        #expect(XMLEscaping.escape("plain") == "plain")
+        #expect(PercentEncoding.hexValue(UInt8(ascii: "F")) == 15 && PercentEncoding.hexValue(UInt8(ascii: "g")) == nil)
+    }
+}
