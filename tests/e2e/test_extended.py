@@ -392,15 +392,21 @@ def test_sqs_failure_after_upload_deletes_the_orphans(esqs, s3, queue):
 
 
 @pytest.mark.parametrize("fault", ["500", "break"])
-def test_a_send_sqs_took_keeps_its_payload_whatever_the_answer(extended_proxy, relay, s3, direct_sqs, queue, fault):
+@pytest.mark.parametrize("action", ["SendMessage", "SendMessageBatch"])
+def test_a_send_sqs_took_keeps_its_payload_whatever_the_answer(
+    extended_proxy, relay, s3, direct_sqs, queue, action, fault
+):
     """SQS took the message, then the proxy heard a 500 (not in SQS's protocol) or the connection
     broke: the message may be in the queue, so its payload must stay."""
     client = make_client(extended_proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
     body = payload(THRESHOLD + 1)
-    relay.failed_after_taking["SendMessage"] = fault
+    relay.failed_after_taking[action] = fault
     try:
         with pytest.raises(ClientError) as raised:
-            client.send_message(QueueUrl=queue, MessageBody=body)
+            if action == "SendMessage":
+                client.send_message(QueueUrl=queue, MessageBody=body)
+            else:
+                client.send_message_batch(QueueUrl=queue, Entries=[{"Id": "a", "MessageBody": body}])
     finally:
         relay.failed_after_taking.clear()
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] in (500, 503)
