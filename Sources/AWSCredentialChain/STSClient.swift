@@ -64,8 +64,9 @@ public struct STSClient: Sendable {
             throw .fetchFailed("STS at \(endpoint) did not answer: \(error)")
         }
         guard response.status == 200 else {
-            let code = XMLText.element("Code", in: response.body) ?? "HTTP \(response.status)"
-            let message = XMLText.element("Message", in: response.body) ?? ""
+            let document = XMLElementNode.parse(Array(response.body.utf8))
+            let code = document?.first("Code")?.text ?? "HTTP \(response.status)"
+            let message = document?.first("Message")?.text ?? ""
             throw .fetchFailed("STS refused: \(code) \(message)")
         }
         return try Self.credentials(fromResponse: response.body)
@@ -73,10 +74,11 @@ public struct STSClient: Sendable {
 
     /// The `Credentials` element of an `AssumeRole*` answer.
     public static func credentials(fromResponse xml: String) throws(CredentialError) -> AWSCredentials {
-        guard let keyID = XMLText.element("AccessKeyId", in: xml),
-            let secret = XMLText.element("SecretAccessKey", in: xml),
-            let token = XMLText.element("SessionToken", in: xml),
-            let expirationText = XMLText.element("Expiration", in: xml)
+        let document = XMLElementNode.parse(Array(xml.utf8))
+        guard let keyID = document?.first("AccessKeyId")?.text,
+            let secret = document?.first("SecretAccessKey")?.text,
+            let token = document?.first("SessionToken")?.text,
+            let expirationText = document?.first("Expiration")?.text
         else { throw .invalidResponse("STS answered without complete credentials.") }
         guard let expiration = ISO8601Time.parse(expirationText) else {
             throw .invalidResponse("STS answered an unreadable expiry time: \(expirationText)")
@@ -87,24 +89,6 @@ public struct STSClient: Sendable {
 
     static func form(_ parameters: [(String, String)]) -> String {
         parameters.map { "\($0.0)=\(PercentEncoding.encode($0.1, keepSlash: false))" }.joined(separator: "&")
-    }
-}
-
-/// The text of simple XML elements, as AWS answers (STS, S3 errors and results) carry them.
-public enum XMLText {
-    /// The unescaped text of the first `<name>` element, or nil.
-    public static func element(_ name: String, in xml: String) -> String? {
-        guard let open = xml.range(of: "<\(name)>"),
-            let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex)
-        else { return nil }
-        return unescape(xml[open.upperBound..<close.lowerBound])
-    }
-
-    static func unescape(_ text: Substring) -> String {
-        guard text.contains("&") else { return String(text) }
-        return text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&amp;", with: "&")
     }
 }
 

@@ -2,6 +2,7 @@ import AWSCredentialChain
 import AWSSigning
 import Foundation
 import NIOCore
+import TextCoding
 
 /// Why an S3 call failed.
 public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
@@ -35,8 +36,9 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
     /// The error an S3 error response describes.
     static func from(status: Int, body: ByteBuffer, bucket: String, key: String) -> ObjectStoreError {
         let text = String(buffer: body)
-        let code = XMLText.element("Code", in: text) ?? "HTTP \(status)"
-        let message = XMLText.element("Message", in: text).map { "\(code): \($0)" } ?? code
+        let document = XMLElementNode.parse(Array(text.utf8))
+        let code = document?.first("Code")?.text ?? "HTTP \(status)"
+        let message = document?.first("Message").map { "\(code): \($0.text)" } ?? code
         switch code {
         case "NoSuchKey": return ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: message)
         case "NoSuchBucket": return ObjectStoreError(.bucketNotFound, bucket: bucket, key: key, detail: message)

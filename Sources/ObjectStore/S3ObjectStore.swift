@@ -117,7 +117,7 @@ public struct S3ObjectStore: Sendable {
         let response = try await send(
             .POST, bucket: bucket, key: key, query: "uploads=", headers: putHeaders(options))
         guard response.status == .ok,
-            let uploadID = XMLText.element("UploadId", in: String(buffer: response.body))
+            let uploadID = XMLElementNode.text(of: "UploadId", in: String(buffer: response.body))
         else { throw response.error }
         return uploadID
     }

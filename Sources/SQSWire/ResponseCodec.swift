@@ -1,3 +1,5 @@
+import TextCoding
+
 /// Reads and writes the results of the actions the proxy rewrites, in both protocols. The
 /// protocol-neutral form is the JSON protocol's result shape (``JSONValue``); Query results are
 /// mapped onto it from XML and written back as XML.

@@ -26,3 +26,15 @@ struct TextCodingTests {
         #expect(PercentEncoding.hexValue(UInt8(ascii: "F")) == 15 && PercentEncoding.hexValue(UInt8(ascii: "g")) == nil)
     }
 }
+
+struct XMLElementNodeTests {
+    @Test func theFirstElementOfANameAnywhereInTheDocument() {
+        let error = #"<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>a &amp; b</Message><Key>k</Key></Error>"#
+        #expect(XMLElementNode.text(of: "Code", in: error) == "NoSuchKey")
+        #expect(XMLElementNode.text(of: "Message", in: error) == "a & b")
+        let nested = "<R xmlns=\"urn:x\"><A><Id>1</Id></A><Id>2</Id></R>"
+        #expect(XMLElementNode.text(of: "Id", in: nested) == "1")
+        #expect(XMLElementNode.text(of: "Missing", in: nested) == nil)
+        #expect(XMLElementNode.text(of: "Code", in: "<html><body>Bad gateway") == nil)
+    }
+}

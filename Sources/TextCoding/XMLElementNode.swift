@@ -26,6 +26,21 @@ public struct XMLElementNode: Sendable, Hashable {
         children.filter { $0.name == name }
     }
 
+    /// The first element named `name` in document order: this one or any below it.
+    public func first(_ name: String) -> XMLElementNode? {
+        if self.name == name { return self }
+        for child in children {
+            if let found = child.first(name) { return found }
+        }
+        return nil
+    }
+
+    /// The text of the first element named `name` in the document `text`; nil if there is none or
+    /// `text` is not well-formed XML (as AWS answers carry their results and errors).
+    public static func text(of name: String, in text: some StringProtocol) -> String? {
+        parse(Array(text.utf8))?.first(name)?.text
+    }
+
     /// Parses a document; nil if it is not well-formed XML.
     public static func parse(_ bytes: some Collection<UInt8>) -> XMLElementNode? {
         let builder = TreeBuilder()
