@@ -45,7 +45,7 @@ public struct ProxyConfiguration: Sendable {
     /// How long requests in progress may take to finish after SIGTERM.
     public var shutdownGracePeriod: Duration = .seconds(25)
     /// The largest request body held in memory, in bytes: every request but a send whose bodies
-    /// stream (those may carry `maxPayloadSize` bytes plus 1 MiB).
+    /// stream (whose bodies are limited by `maxPayloadSize`, unescaped).
     public var maxRequestBodySize = defaultMaxRequestBodySize
     /// The level of the log lines written.
     public var logLevel = Logger.Level.info

@@ -44,7 +44,7 @@ public struct SQSRequestHandler: Sendable {
     /// anything else is held in memory.
     func requestBodyLimit(_ context: RequestContext) -> Int {
         guard context.streams, let extendedClient else { return maxHeldRequestSize }
-        return extendedClient.streamedRequestLimit
+        return extendedClient.streamedRequestLimit(context.wireProtocol)
     }
 
     /// Answers one client request whose body is read as needed. Throws only when the connection

@@ -24,8 +24,15 @@ extension ExtendedClient {
         return declaredLength > settings.policy.threshold
     }
 
-    /// The largest request that streams: one body of the largest payload plus 1 MiB for the rest.
-    var streamedRequestLimit: Int { settings.policy.maxPayloadSize + 1024 * 1024 }
+    /// The largest request that streams, as sent: a body of the largest payload escaped the worst
+    /// way its protocol allows, plus 1 MiB for the rest. JSON writes a byte as `\u00XX` at worst
+    /// (six bytes), a form as `%XX` (three). The body's own size, unescaped, is checked while it is
+    /// read.
+    func streamedRequestLimit(_ wireProtocol: SQSProtocol) -> Int {
+        let factor = wireProtocol == .json ? 6 : 3
+        let allowance = 1024 * 1024
+        return min(settings.policy.maxPayloadSize, (Int.max - allowance) / factor) * factor + allowance
+    }
 
     /// Reads a send request as a stream and answers it. Bodies within the threshold are held;
     /// larger ones go to S3 as they arrive (in a multipart upload once they pass one part), one

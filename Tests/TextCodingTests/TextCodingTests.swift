@@ -29,7 +29,8 @@ struct TextCodingTests {
 
 struct XMLElementNodeTests {
     @Test func theFirstElementOfANameAnywhereInTheDocument() {
-        let error = #"<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>a &amp; b</Message><Key>k</Key></Error>"#
+        let error =
+            #"<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>a &amp; b</Message><Key>k</Key></Error>"#
         #expect(XMLElementNode.text(of: "Code", in: error) == "NoSuchKey")
         #expect(XMLElementNode.text(of: "Message", in: error) == "a & b")
         let nested = "<R xmlns=\"urn:x\"><A><Id>1</Id></A><Id>2</Id></R>"

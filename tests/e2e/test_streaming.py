@@ -73,7 +73,8 @@ def test_batch_of_multi_mib_entries(start_proxy, s3_relay, s3, queue):
 
 @pytest.fixture
 def limited_proxy(start_proxy, s3_relay):
-    """Payloads up to 6 MiB: requests that stream may be 7 MiB as sent."""
+    """Payloads up to 6 MiB: requests that stream may be 37 MiB as sent in JSON (a body's bytes
+    escaped as \\u00XX at worst), 19 MiB in Query (%XX)."""
     return start_proxy(
         "--bucket", BUCKET, "--s3-endpoint", s3_relay.endpoint, "--part-size", str(PART), "--max-payload-size", str(6 * MIB)
     )
@@ -83,7 +84,7 @@ def test_body_declared_over_the_limit_is_refused_before_anything_is_written(limi
     client = patient_client(limited_proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
     before_objects, before_records = set(objects(s3)), len(relay.records)
     with pytest.raises(ClientError) as refused:
-        client.send_message(QueueUrl=queue, MessageBody="x" * (8 * MIB))
+        client.send_message(QueueUrl=queue, MessageBody="x" * (40 * MIB))
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert s3_relay.records == []
@@ -91,6 +92,20 @@ def test_body_declared_over_the_limit_is_refused_before_anything_is_written(limi
     assert set(objects(s3)) == before_objects
     # The connection and the proxy are fine: the next message goes through.
     assert client.send_message(QueueUrl=queue, MessageBody="next")["MD5OfMessageBody"] == md5_of_body("next")
+
+
+def test_a_body_at_the_limit_made_of_escapes_goes_through(limited_proxy, s3, queue):
+    """Every character of this body needs escaping (é: \\u00e9 in JSON, %C3%A9 in Query): the
+    request is three times the body's size, which is at the limit."""
+    client = patient_client(limited_proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
+    body = "é" * (3 * MIB)
+    assert len(body.encode()) == 6 * MIB
+    client.send_message(QueueUrl=queue, MessageBody=body)
+    assert client.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == body
+    with pytest.raises(ClientError) as refused:
+        client.send_message(QueueUrl=queue, MessageBody=body + "é")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "maximum payload size" in refused.value.response["Error"]["Message"]
 
 
 def test_body_passing_the_limit_while_read_is_refused_and_its_upload_aborted(limited_proxy, s3_relay, s3, relay, queue):
