@@ -451,3 +451,19 @@ def test_query_request_posted_to_the_queue_path(extended_proxy, esqs, s3, queue)
     message = esqs.receive_message(QueueUrl=queue)["Messages"][0]
     assert message["Body"] == body
     assert message["ReceiptHandle"].startswith("-..s3BucketName..-")
+
+
+def test_the_shipped_lifecycle_rule_is_one_s3_takes(s3):
+    """config/s3-lifecycle.json, as the README says to apply it, on a bucket of its own."""
+    from pathlib import Path
+
+    rules = json.loads((Path(__file__).resolve().parents[2] / "config" / "s3-lifecycle.json").read_text())
+    bucket = f"e2e-lifecycle-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    try:
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=rules)
+        applied = {rule["ID"]: rule for rule in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+        assert applied["abort-incomplete-payload-uploads"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+        assert applied["expire-payloads-no-message-can-point-at"]["Expiration"]["Days"] == 29
+    finally:
+        s3.delete_bucket(Bucket=bucket)
