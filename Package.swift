@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 "AWSSigning",
                 "TextCoding",
+                "Upstream",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -48,7 +49,7 @@ let package = Package(
             ]
         ),
         .target(
-            name: "UpstreamRetry",
+            name: "Upstream",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -62,7 +63,7 @@ let package = Package(
                 "AWSSigning",
                 "TextCoding",
                 "AWSCredentialChain",
-                "UpstreamRetry",
+                "Upstream",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,7 +79,7 @@ let package = Package(
                 "AWSCredentialChain",
                 "ExtendedPayload",
                 "ObjectStore",
-                "UpstreamRetry",
+                "Upstream",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,13 +113,24 @@ let package = Package(
         .testTarget(name: "TextCodingTests", dependencies: ["TextCoding"]),
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire"]),
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
-        .testTarget(name: "UpstreamRetryTests", dependencies: ["UpstreamRetry"]),
+        .testTarget(
+            name: "UpstreamTests",
+            dependencies: [
+                "Upstream",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "ObjectStoreTests",
             dependencies: [
                 "ObjectStore",
                 "AWSSigning",
                 "AWSCredentialChain",
+                "Upstream",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -143,7 +155,7 @@ let package = Package(
                 "ExtendedPayload",
                 "AWSSigning",
                 "AWSCredentialChain",
-                "UpstreamRetry",
+                "Upstream",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),

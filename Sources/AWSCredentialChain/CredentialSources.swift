@@ -147,7 +147,7 @@ public struct ContainerCredentialSource: CredentialSource {
         let response: CredentialHTTPResponse
         do {
             response = try await http.send(
-                CredentialHTTPRequest(method: .GET, url: url, headers: headers, timeout: timeout))
+                CredentialHTTPRequest(service: "container", method: .GET, url: url, headers: headers, timeout: timeout))
         } catch {
             throw .fetchFailed("The container credentials endpoint \(url) did not answer: \(error)")
         }
@@ -209,7 +209,8 @@ public struct InstanceMetadataCredentialSource: CredentialSource {
         let response: CredentialHTTPResponse
         do {
             response = try await http.send(
-                CredentialHTTPRequest(method: method, url: endpoint + path, headers: headers, timeout: timeout))
+                CredentialHTTPRequest(
+                    service: "imds", method: method, url: endpoint + path, headers: headers, timeout: timeout))
         } catch {
             throw .fetchFailed("Instance metadata at \(endpoint) did not answer: \(error)")
         }

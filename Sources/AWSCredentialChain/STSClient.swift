@@ -59,7 +59,8 @@ public struct STSClient: Sendable {
         do {
             response = try await http.send(
                 CredentialHTTPRequest(
-                    method: .POST, url: endpoint.description + "/", headers: headers, body: form, timeout: timeout))
+                    service: "sts", method: .POST, url: endpoint.description + "/", headers: headers, body: form,
+                    timeout: timeout))
         } catch {
             throw .fetchFailed("STS at \(endpoint) did not answer: \(error)")
         }

@@ -1,11 +1,10 @@
 import AWSCredentialChain
 import AWSSigning
 import AsyncHTTPClient
-import Metrics
 import NIOCore
 import NIOHTTP1
 import TextCoding
-import UpstreamRetry
+import Upstream
 
 /// Payload objects in S3: PUT, GET and DELETE over the shared HTTP client, signed with SigV4.
 /// `http://` endpoints (local backends) and bucket names that are not DNS labels are addressed
@@ -29,23 +28,21 @@ public struct S3ObjectStore: Sendable {
         }
     }
 
-    let client: HTTPClient
+    let caller: UpstreamCaller
     let endpoint: UpstreamEndpoint
     let signer: SigV4Signer
     let credentials: any CredentialProvider
     let timeout: TimeAmount
-    let retrier: UpstreamRetrier
 
     public init(
-        client: HTTPClient, endpoint: UpstreamEndpoint, region: String, credentials: any CredentialProvider,
-        timeout: TimeAmount, retrier: UpstreamRetrier = UpstreamRetrier()
+        caller: UpstreamCaller, endpoint: UpstreamEndpoint, region: String, credentials: any CredentialProvider,
+        timeout: TimeAmount
     ) {
-        self.client = client
+        self.caller = caller
         self.endpoint = endpoint
         self.signer = SigV4Signer(region: region, service: "s3", pathStyle: .s3)
         self.credentials = credentials
         self.timeout = timeout
-        self.retrier = retrier
     }
 
     /// Stores `body` under `bucket`/`key`.
@@ -221,6 +218,12 @@ public struct S3ObjectStore: Sendable {
         case unsigned(ByteBuffer)
         /// A payload body streamed with a declared length: sent once, never tried again.
         case stream(AsyncThrowingStream<ByteBuffer, any Error>, length: Int)
+
+        /// Whether the body streams (and so cannot be sent again).
+        var streams: Bool {
+            if case .stream = self { return true }
+            return false
+        }
     }
 
     private func send(
@@ -258,49 +261,43 @@ public struct S3ObjectStore: Sendable {
         case nil where endpoint.scheme != "https": payloadHash = SigV4Signer.emptyPayloadHash
         default: payloadHash = "UNSIGNED-PAYLOAD"
         }
-        let operation = Self.operation(method, query: query)
-        let attempt = { () async -> (result: Result<HTTPClientResponse, ObjectStoreError>, failure: UpstreamFailure?) in
-            var toSign: [(name: String, value: String)] = [("host", host), ("x-amz-content-sha256", payloadHash)]
-            toSign.append(contentsOf: extra.map { (name: $0.0, value: $0.1) })
-            let signature = signer.sign(
-                method: method.rawValue, path: path, query: query, headers: toSign, payloadHash: payloadHash,
-                credentials: credentials, date: .now())
-            var request = HTTPClientRequest(
-                url: endpoint.scheme + "://" + host + path + (query.isEmpty ? "" : "?" + query))
-            request.method = method
-            for header in toSign { request.headers.add(name: header.name, value: header.value) }
-            for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
-            switch payload {
-            case .signed(let body), .unsigned(let body): request.body = .bytes(body)
-            case .stream(let pieces, let length): request.body = .stream(pieces, length: .known(Int64(length)))
-            case nil: break
-            }
-            let started = ContinuousClock.now
-            defer {
-                Timer(
-                    label: "sqs_proxy_upstream_duration_seconds",
-                    dimensions: [("service", "s3"), ("operation", operation)]
-                ).record(duration: ContinuousClock.now - started)
-            }
-            let response: HTTPClientResponse
-            do {
-                response = try await client.execute(request, deadline: .now() + timeout)
-            } catch {
+        let call = UpstreamCaller.Call(
+            service: "s3", operation: Self.operation(method, query: query), repeatable: true,
+            retried: !(payload?.streams ?? false), timeout: timeout)
+        let result: Result<HTTPClientResponse, ObjectStoreError> = await caller.call(
+            call,
+            request: {
+                var toSign: [(name: String, value: String)] = [("host", host), ("x-amz-content-sha256", payloadHash)]
+                toSign.append(contentsOf: extra.map { (name: $0.0, value: $0.1) })
+                let signature = signer.sign(
+                    method: method.rawValue, path: path, query: query, headers: toSign, payloadHash: payloadHash,
+                    credentials: credentials, date: .now())
+                var request = HTTPClientRequest(
+                    url: endpoint.scheme + "://" + host + path + (query.isEmpty ? "" : "?" + query))
+                request.method = method
+                for header in toSign { request.headers.add(name: header.name, value: header.value) }
+                for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+                switch payload {
+                case .signed(let body), .unsigned(let body): request.body = .bytes(body)
+                case .stream(let pieces, let length): request.body = .stream(pieces, length: .known(Int64(length)))
+                case nil: break
+                }
+                return request
+            },
+            answer: { response in
+                guard response.status.code == 429 || response.status.code >= 500 else {
+                    return (.success(response), nil)
+                }
+                let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
                 return (
-                    .failure(ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")),
-                    UpstreamFailure.of(error)
+                    .failure(
+                        ObjectStoreError.from(
+                            status: Int(response.status.code), body: errorBody, bucket: bucket, key: key)),
+                    UpstreamFailure.of(status: response.status.code, body: errorBody)
                 )
-            }
-            guard response.status.code == 429 || response.status.code >= 500 else { return (.success(response), nil) }
-            let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
-            return (
-                .failure(
-                    ObjectStoreError.from(status: Int(response.status.code), body: errorBody, bucket: bucket, key: key)),
-                UpstreamFailure.of(status: response.status.code, body: errorBody)
-            )
-        }
-        if case .stream = payload { return try await attempt().result.get() }
-        return try await retrier.run(service: "s3", repeatable: true, attempt).get()
+            },
+            failed: { error in .failure(ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")) })
+        return try result.get()
     }
 
     /// The S3 operation a request is, for the upstream latency histogram.

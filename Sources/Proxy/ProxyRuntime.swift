@@ -8,7 +8,7 @@ import NIOSSL
 import ObjectStore
 import ServiceLifecycle
 import Synchronization
-import UpstreamRetry
+import Upstream
 
 /// Wires the proxy together: one event loop group, one pooled upstream client for SQS, S3 and STS,
 /// the credentials, the SQS and admin listeners, and their lifecycle.
@@ -18,7 +18,7 @@ public enum ProxyRuntime {
 
     /// The pooled upstream client: connect, read and idle timeouts from the configuration, TLS with
     /// the system's trust store (or `caBundle`), no redirects, no decompression.
-    public static func makeClient(_ configuration: ProxyConfiguration) throws -> HTTPClient {
+    static func makeClient(_ configuration: ProxyConfiguration) throws -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.timeout = .init(
             connect: configuration.upstreamConnectTimeout.timeAmount,
@@ -37,28 +37,36 @@ public enum ProxyRuntime {
             eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
     }
 
+    /// The one upstream seam for SQS, S3 and the credential endpoints: the pooled client of
+    /// ``makeClient(_:)`` and one retry policy and budget.
+    public static func makeCaller(_ configuration: ProxyConfiguration) throws -> UpstreamCaller {
+        UpstreamCaller(
+            client: try makeClient(configuration),
+            retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: configuration.upstreamMaxAttempts)))
+    }
+
     /// Runs the proxy until SIGTERM or SIGINT, then shuts down gracefully: the SQS listener stops
     /// accepting, `/readyz` turns 503, requests in progress finish within the grace period, then
     /// the admin listener and the credential refresher stop.
     /// - Parameters:
-    ///   - client: the upstream client from ``makeClient(_:)``; shut down by the caller.
+    ///   - caller: the upstream seam from ``makeCaller(_:)``; its client shut down by the caller.
     ///   - metrics: the Prometheus text of every metric, for `/metrics`.
     ///   - onBound: learns the SQS listener's address; `onAdminBound` the admin listener's.
     public static func run(
-        configuration: ProxyConfiguration, client: HTTPClient, credentials: any CredentialProvider, logger: Logger,
+        configuration: ProxyConfiguration, caller: UpstreamCaller, credentials: any CredentialProvider, logger: Logger,
         metrics: @escaping @Sendable () -> [UInt8],
         onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         onAdminBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
-        let retrier = UpstreamRetrier(policy: RetryPolicy(maxAttempts: configuration.upstreamMaxAttempts))
+        let client = caller.client
         let readTimeout = configuration.upstreamReadTimeout.timeAmount
         let upstream = SQSUpstream(
-            client: client, endpoint: configuration.sqsEndpoint, region: configuration.region,
-            credentials: credentials, readTimeout: readTimeout, retrier: retrier)
+            caller: caller, endpoint: configuration.sqsEndpoint, region: configuration.region,
+            credentials: credentials, readTimeout: readTimeout)
         let store = S3ObjectStore(
-            client: client, endpoint: configuration.s3Endpoint, region: configuration.region, credentials: credentials,
-            timeout: readTimeout, retrier: retrier)
+            caller: caller, endpoint: configuration.s3Endpoint, region: configuration.region, credentials: credentials,
+            timeout: readTimeout)
         let uploader = MultipartUploader(
             store: store, partSize: configuration.partSize, partsInFlight: configuration.partsInFlight)
         let settings = try ExtendedClient.Settings(configuration)

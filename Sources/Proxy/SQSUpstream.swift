@@ -1,34 +1,31 @@
 import AWSCredentialChain
 import AWSSigning
 import AsyncHTTPClient
-import Metrics
 import NIOCore
 import NIOHTTP1
 import SQSWire
-import UpstreamRetry
+import Upstream
 
 /// The upstream SQS service: signs and sends requests through the shared HTTP client.
 public struct SQSUpstream: SQSCalls {
     /// Response headers passed back to clients.
     static let returnedHeaders = ["content-type", "x-amzn-requestid", "x-amzn-query-error"]
 
-    let client: HTTPClient
+    let caller: UpstreamCaller
     let builder: UpstreamRequestBuilder
     let credentials: any CredentialProvider
     let readTimeout: TimeAmount
     let maxResponseSize: Int
-    let retrier: UpstreamRetrier
 
     public init(
-        client: HTTPClient, endpoint: UpstreamEndpoint, region: String, credentials: any CredentialProvider,
-        readTimeout: TimeAmount, maxResponseSize: Int = 64 * 1024 * 1024, retrier: UpstreamRetrier = UpstreamRetrier()
+        caller: UpstreamCaller, endpoint: UpstreamEndpoint, region: String, credentials: any CredentialProvider,
+        readTimeout: TimeAmount, maxResponseSize: Int = 64 * 1024 * 1024
     ) {
-        self.client = client
+        self.caller = caller
         self.builder = UpstreamRequestBuilder(endpoint: endpoint, signer: SigV4Signer(region: region, service: "sqs"))
         self.credentials = credentials
         self.readTimeout = readTimeout
         self.maxResponseSize = maxResponseSize
-        self.retrier = retrier
     }
 
     /// Sends `request` (with `body`, which may differ from the client's) and tells what came of it.
@@ -44,24 +41,22 @@ public struct SQSUpstream: SQSCalls {
                 .serviceUnavailable("The proxy has no usable AWS credentials: \(error)"), mayHaveArrived: false)
         }
         let payloadHash = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
-        let repeatable = action != .sendMessage && action != .sendMessageBatch
-        return await retrier.run(service: "sqs", repeatable: repeatable) {
-            () -> (result: UpstreamOutcome, failure: UpstreamFailure?) in
-            let (url, headers) = builder.build(
-                method: request.head.method, path: request.path, query: request.queryString,
-                clientHeaders: request.head.headers, payloadHash: payloadHash, credentials: credentials,
-                date: .now())
-            var upstreamRequest = HTTPClientRequest(url: url)
-            upstreamRequest.method = request.head.method
-            upstreamRequest.headers = headers
-            upstreamRequest.body = .bytes(body)
-            let started = ContinuousClock.now
-            defer {
-                Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: [("service", "sqs")])
-                    .record(duration: ContinuousClock.now - started)
-            }
-            do {
-                let response = try await client.execute(upstreamRequest, deadline: .now() + readTimeout)
+        let call = UpstreamCaller.Call(
+            service: "sqs", repeatable: action != .sendMessage && action != .sendMessageBatch, timeout: readTimeout)
+        return await caller.call(
+            call,
+            request: {
+                let (url, headers) = builder.build(
+                    method: request.head.method, path: request.path, query: request.queryString,
+                    clientHeaders: request.head.headers, payloadHash: payloadHash, credentials: credentials,
+                    date: .now())
+                var upstreamRequest = HTTPClientRequest(url: url)
+                upstreamRequest.method = request.head.method
+                upstreamRequest.headers = headers
+                upstreamRequest.body = .bytes(body)
+                return upstreamRequest
+            },
+            answer: { response in
                 let responseBody = try await response.body.collect(upTo: maxResponseSize)
                 var returned = HTTPHeaders()
                 for name in Self.returnedHeaders {
@@ -69,22 +64,16 @@ public struct SQSUpstream: SQSCalls {
                 }
                 let answer = ProxyResponse(status: response.status, headers: returned, body: responseBody)
                 return (.answered(answer), UpstreamFailure.of(status: response.status.code, body: responseBody))
-            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-                return (
-                    .failed(
-                        .serviceUnavailable("The upstream SQS endpoint did not answer in time."), mayHaveArrived: true),
-                    nil
-                )
-            } catch {
-                let failure = UpstreamFailure.of(error)
-                return (
-                    .failed(
-                        .serviceUnavailable("The upstream SQS endpoint could not be reached."),
-                        mayHaveArrived: failure != .notSent),
-                    failure
-                )
-            }
-        }
+            },
+            failed: { error in
+                if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
+                    return .failed(
+                        .serviceUnavailable("The upstream SQS endpoint did not answer in time."), mayHaveArrived: true)
+                }
+                return .failed(
+                    .serviceUnavailable("The upstream SQS endpoint could not be reached."),
+                    mayHaveArrived: UpstreamFailure.of(error) != .notSent)
+            })
     }
 
     /// The upstream URL of `path`.

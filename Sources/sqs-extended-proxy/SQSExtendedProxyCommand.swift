@@ -78,18 +78,18 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         metricsFactory.defaultDurationHistogramBuckets = ProxyRuntime.latencyBuckets
         MetricsSystem.bootstrap(metricsFactory)
 
-        let client = try ProxyRuntime.makeClient(configuration)
+        let caller = try ProxyRuntime.makeCaller(configuration)
         do {
             let chain = try DefaultCredentialChain(
-                environment: environment, http: client,
+                environment: environment, http: caller,
                 sts: STSClient(
-                    endpoint: configuration.stsEndpoint, region: configuration.region, http: client,
+                    endpoint: configuration.stsEndpoint, region: configuration.region, http: caller,
                     timeout: configuration.upstreamReadTimeout.timeAmount),
                 logger: logger)
             let credentials = try await chain.resolve()
             logger.info("credentials", metadata: ["source": "\(credentials.name)"])
             try await ProxyRuntime.run(
-                configuration: configuration, client: client, credentials: credentials, logger: logger,
+                configuration: configuration, caller: caller, credentials: credentials, logger: logger,
                 metrics: { registry.emitToBuffer() },
                 onBound: { address in
                     Self.announce(
@@ -100,10 +100,10 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
                     Self.announce("admin listening on", address, configuration.adminHost, suffix: "")
                 })
         } catch {
-            try? await client.shutdown()
+            try? await caller.client.shutdown()
             throw error
         }
-        try await client.shutdown()
+        try await caller.client.shutdown()
         logger.info("stopped")
     }
 

@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOTestUtils
 import Testing
+import Upstream
 
 @testable import ObjectStore
 
@@ -35,7 +36,8 @@ struct MultipartUploaderTests {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let store = S3ObjectStore(
-            client: client, endpoint: UpstreamEndpoint("http://127.0.0.1:\(server.serverPort)")!, region: "us-east-1",
+            caller: UpstreamCaller(client: client, retrier: UpstreamRetrier()),
+            endpoint: UpstreamEndpoint("http://127.0.0.1:\(server.serverPort)")!, region: "us-east-1",
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret")),
             timeout: .seconds(10))
         let outcome: Result<Void, any Error>

@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOTestUtils
 import Testing
+import Upstream
 
 @testable import Proxy
 
@@ -30,7 +31,8 @@ struct ForwardingTests {
         let upstreamServer = NIOHTTP1TestServer(group: MultiThreadedEventLoopGroup.singleton, aggregateBody: true)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let upstream = SQSUpstream(
-            client: client, endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamServer.serverPort)")!,
+            caller: UpstreamCaller(client: client, retrier: UpstreamRetrier()),
+            endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamServer.serverPort)")!,
             region: "us-east-1", credentials: StaticCredentialProvider(Self.proxyCredentials),
             readTimeout: .seconds(10))
         let handler = SQSRequestHandler(upstream: upstream, maxHeldRequestSize: 1 << 20, logger: Logger(label: "test"))

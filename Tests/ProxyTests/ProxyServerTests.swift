@@ -10,7 +10,7 @@ import NIOTestUtils
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
-import UpstreamRetry
+import Upstream
 
 @testable import Proxy
 
@@ -20,10 +20,10 @@ import UpstreamRetry
 struct ProxyServerTests {
     static func server(upstreamPort: Int, maxHeld: Int = 1024, readTimeout: TimeAmount = .seconds(10)) -> ProxyServer {
         let upstream = SQSUpstream(
-            client: .shared,
+            caller: UpstreamCaller(client: .shared, retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: 1))),
             endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamPort)")!, region: "us-east-1",
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKIA", secretAccessKey: "s")),
-            readTimeout: readTimeout, retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: 1)))
+            readTimeout: readTimeout)
         var configuration = ProxyConfiguration(region: "us-east-1")
         configuration.listenPort = 0
         return ProxyServer(

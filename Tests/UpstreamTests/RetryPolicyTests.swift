@@ -1,6 +1,6 @@
 import Testing
 
-@testable import UpstreamRetry
+@testable import Upstream
 
 struct RetryPolicyTests {
     let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(100), maxDelay: .milliseconds(300))

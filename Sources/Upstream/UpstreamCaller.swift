@@ -1,0 +1,70 @@
+import AsyncHTTPClient
+import Metrics
+import NIOCore
+
+/// Where every upstream call is made, for SQS, S3 and STS alike: each attempt's request built (and
+/// signed) anew, executed on the shared client within a deadline, timed in
+/// `sqs_proxy_upstream_duration_seconds` under its service and operation, and tried again under
+/// the retry policy and the shared budget.
+public struct UpstreamCaller: Sendable {
+    /// What a call is, for its metric and its retries.
+    public struct Call: Sendable {
+        /// `sqs`, `s3` or `sts`: the metric label and the retry count's.
+        public var service: String
+        /// The operation, as a second metric label (S3), or nil.
+        public var operation: String?
+        /// Whether the call may be repeated after the service may have acted on it.
+        public var repeatable: Bool
+        /// Whether it may be tried again at all: not when its body streams once.
+        public var retried: Bool
+        /// How long one attempt may take, its answer's head included.
+        public var timeout: TimeAmount
+
+        public init(
+            service: String, operation: String? = nil, repeatable: Bool, retried: Bool = true, timeout: TimeAmount
+        ) {
+            self.service = service
+            self.operation = operation
+            self.repeatable = repeatable
+            self.retried = retried
+            self.timeout = timeout
+        }
+    }
+
+    public let client: HTTPClient
+    public let retrier: UpstreamRetrier
+
+    public init(client: HTTPClient, retrier: UpstreamRetrier) {
+        self.client = client
+        self.retrier = retrier
+    }
+
+    /// Makes one call.
+    /// - Parameters:
+    ///   - request: the request of an attempt, signed for the time it is made.
+    ///   - answer: what an answer gives, and how it failed if it may be tried again; an error it
+    ///     throws (a body that broke off) counts as a transport failure.
+    ///   - failed: the result when no answer came, or `answer` threw.
+    public func call<Result>(
+        _ call: Call, request: () -> HTTPClientRequest,
+        answer: (HTTPClientResponse) async throws -> (result: Result, failure: UpstreamFailure?),
+        failed: (any Error) -> Result
+    ) async -> Result {
+        var dimensions = [("service", call.service)]
+        if let operation = call.operation { dimensions.append(("operation", operation)) }
+        func attempt() async -> (result: Result, failure: UpstreamFailure?) {
+            let started = ContinuousClock.now
+            defer {
+                Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: dimensions)
+                    .record(duration: ContinuousClock.now - started)
+            }
+            do {
+                return try await answer(try await client.execute(request(), deadline: .now() + call.timeout))
+            } catch {
+                return (failed(error), UpstreamFailure.of(error))
+            }
+        }
+        guard call.retried else { return await attempt().result }
+        return await retrier.run(service: call.service, repeatable: call.repeatable, attempt)
+    }
+}
