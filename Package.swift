@@ -87,10 +87,27 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "ProxyApp",
+            dependencies: [
+                "Proxy",
+                "SQSWire",
+                "AWSSigning",
+                "AWSCredentialChain",
+                "ExtendedPayload",
+                "ObjectStore",
+                "Upstream",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "CMallocTuning"),
@@ -98,6 +115,7 @@ let package = Package(
             name: "sqs-extended-proxy",
             dependencies: [
                 "Proxy",
+                "ProxyApp",
                 "AWSSigning",
                 "AWSCredentialChain",
                 "CMallocTuning",
@@ -147,6 +165,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ProxyAppTests",
+            dependencies: ["ProxyApp", "Proxy", "ExtendedPayload", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ProxyTests",

@@ -5,18 +5,18 @@ import Logging
 import NIOHTTP1
 import NIOPosix
 import SQSWire
-import ServiceLifecycle
 import Synchronization
 
 /// The access keys clients must sign their requests with, read from a file in the shared-credentials
 /// format (a section per key with `aws_access_key_id` and `aws_secret_access_key`), and read again
 /// when the file changes.
-final class ClientCredentials: Sendable {
-    let path: String
+public final class ClientCredentials: Sendable {
+    /// The file.
+    public let path: String
     private let state: Mutex<(text: String, secrets: [String: String])>
 
     /// Reads the file; a file that cannot be read or holds no complete key is a configuration error.
-    init(path: String) throws(ConfigurationError) {
+    public init(path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("client-credentials: cannot read \(path).")
         }
@@ -32,7 +32,7 @@ final class ClientCredentials: Sendable {
     }
 
     /// How many keys are known.
-    var count: Int { state.withLock { $0.secrets.count } }
+    public var count: Int { state.withLock { $0.secrets.count } }
 
     /// The keys of a credentials file by access key id; an error for a section without both
     /// settings, a key id given twice, or a file without any key.
@@ -59,7 +59,7 @@ final class ClientCredentials: Sendable {
 
     /// Reads the file again, off the event loops; takes its keys if its text changed and is valid.
     /// Returns what happened, for the log: nil when nothing changed.
-    func reload() async -> Result<Int, ConfigurationError>? {
+    public func reload() async -> Result<Int, ConfigurationError>? {
         let path = self.path
         let data = try? await NIOThreadPool.singleton.runIfActive { FileManager.default.contents(atPath: path) }
         guard let data else { return .failure(ConfigurationError("cannot read \(path)")) }
@@ -71,37 +71,6 @@ final class ClientCredentials: Sendable {
             return .success(secrets.count)
         case .failure(let error):
             return .failure(error)
-        }
-    }
-}
-
-/// Reads the client credentials file again every `interval` while the proxy runs. A file that
-/// became unreadable or invalid leaves the keys as they were, with one warning per change.
-struct ClientCredentialsWatcher: Service {
-    let credentials: ClientCredentials
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await watch() }
-    }
-
-    private func watch() async {
-        var lastProblem: String?
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            switch await credentials.reload() {
-            case .success(let count):
-                lastProblem = nil
-                logger.notice("client credentials read again", metadata: ["keys": "\(count)"])
-            case .failure(let error) where error.description != lastProblem:
-                lastProblem = error.description
-                logger.warning(
-                    "client credentials file not taken; the keys stay as they were",
-                    metadata: ["error": "\(error.description)"])
-            default:
-                break
-            }
         }
     }
 }

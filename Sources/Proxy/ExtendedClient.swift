@@ -9,41 +9,38 @@ import NIOHTTP1
 import ObjectStore
 import SQSWire
 
+/// The settings of the extended client's behaviour.
+public struct ExtendedClientSettings: Sendable {
+    public var policy: OffloadPolicy
+    /// The bucket payloads are stored in; nil: nothing is offloaded.
+    public var bucket: String?
+    public var keys: PayloadKeyGenerator
+    public var putOptions: S3ObjectStore.PutOptions
+    /// Keep payloads when their messages are deleted.
+    public var retainPayloads: Bool
+    /// Delete a received message whose payload is missing, instead of failing the receive.
+    public var ignorePayloadNotFound: Bool
+    /// The buckets whose objects may be read and deleted for clients.
+    public var payloadBuckets: PayloadBuckets
+
+    public init(
+        policy: OffloadPolicy, bucket: String?, keys: PayloadKeyGenerator, putOptions: S3ObjectStore.PutOptions,
+        retainPayloads: Bool, ignorePayloadNotFound: Bool, payloadBuckets: PayloadBuckets
+    ) {
+        self.policy = policy
+        self.bucket = bucket
+        self.keys = keys
+        self.putOptions = putOptions
+        self.retainPayloads = retainPayloads
+        self.ignorePayloadNotFound = ignorePayloadNotFound
+        self.payloadBuckets = payloadBuckets
+    }
+}
+
 /// The extended client's behaviour on the wire: bodies over the threshold go to S3 on send and come
 /// back on receive, marked receipt handles are restored, payloads are deleted after their messages.
 struct ExtendedClient: Sendable {
-    /// The settings of the behaviour.
-    struct Settings: Sendable {
-        var policy: OffloadPolicy
-        var bucket: String?
-        var keys: PayloadKeyGenerator
-        var putOptions: S3ObjectStore.PutOptions
-        var retainPayloads: Bool
-        var ignorePayloadNotFound: Bool
-        /// The buckets whose objects may be read and deleted for clients.
-        var payloadBuckets: PayloadBuckets
-
-        init(_ configuration: ProxyConfiguration) throws(ConfigurationError) {
-            policy = OffloadPolicy(
-                threshold: configuration.threshold, alwaysThroughS3: configuration.alwaysThroughS3,
-                reservedAttributeName: OffloadPolicy.reservedAttributeNames[configuration.legacyAttributeName ? 1 : 0],
-                maxPayloadSize: configuration.maxPayloadSize, canOffload: configuration.bucket != nil)
-            bucket = configuration.bucket
-            do {
-                keys = try PayloadKeyGenerator(prefix: configuration.s3KeyPrefix)
-            } catch {
-                throw ConfigurationError("s3-key-prefix: \(error.description)")
-            }
-            putOptions = S3ObjectStore.PutOptions(
-                serverSideEncryption: configuration.serverSideEncryption, kmsKeyID: configuration.kmsKeyID,
-                cannedACL: configuration.cannedACL)
-            retainPayloads = configuration.retainPayloads
-            ignorePayloadNotFound = configuration.ignorePayloadNotFound
-            payloadBuckets = configuration.payloadBuckets
-        }
-    }
-
-    let settings: Settings
+    let settings: ExtendedClientSettings
     let payloads: any PayloadStore
     let upstream: any SQSCalls
     let queues: QueueAttributeCache

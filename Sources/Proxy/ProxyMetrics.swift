@@ -3,10 +3,10 @@ import NIOHTTP1
 
 /// The proxy's metrics, recorded through swift-metrics under Prometheus names. Upstream call
 /// latencies and retries are recorded where the calls are made (`SQSUpstream`, `S3ObjectStore`).
-enum ProxyMetrics {
+public enum ProxyMetrics {
     /// Buckets of the latency histograms, in seconds: from a cached answer to a 20 s long poll
     /// and a multi-gigabyte payload.
-    static let latencyBuckets: [Duration] = [
+    public static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
         .seconds(5), .seconds(10), .seconds(21), .seconds(60), .seconds(300),

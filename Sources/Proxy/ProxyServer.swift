@@ -12,7 +12,10 @@ import ServiceLifecycle
 public struct ProxyServer: Service {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    let configuration: ProxyConfiguration
+    let host: String
+    let port: Int
+    /// How long a connection may stay idle between requests.
+    let clientIdleTimeout: Duration
     let handler: SQSRequestHandler
     let group: any EventLoopGroup
     let logger: Logger
@@ -23,10 +26,13 @@ public struct ProxyServer: Service {
     ///   - onShutdown: called when graceful shutdown begins.
     ///   - onBound: learns the bound address.
     public init(
-        configuration: ProxyConfiguration, handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger,
+        host: String, port: Int, clientIdleTimeout: Duration, handler: SQSRequestHandler, group: any EventLoopGroup,
+        logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
-        self.configuration = configuration
+        self.host = host
+        self.port = port
+        self.clientIdleTimeout = clientIdleTimeout
         self.handler = handler
         self.group = group
         self.logger = logger
@@ -50,11 +56,11 @@ public struct ProxyServer: Service {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .bind(host: configuration.listenHost, port: configuration.listenPort) { [configuration] channel in
+            .bind(host: host, port: port) { [clientIdleTimeout] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        IdleConnectionCloser(timeout: configuration.clientIdleTimeout.timeAmount))
+                        IdleConnectionCloser(timeout: clientIdleTimeout.timeAmount))
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
@@ -179,5 +185,13 @@ public struct ProxyServer: Service {
         try await outbound.write(.head(HTTPResponseHead(version: version, status: response.status, headers: headers)))
         try await streamedBody(ResponseBodyWriter(outbound: outbound))
         try await outbound.write(.end(nil))
+    }
+}
+
+extension Duration {
+    /// The same span as NIO's `TimeAmount` (whole nanoseconds).
+    public var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import ObjectStore
 import SQSWire
 
 /// The request path: decode the client's request, forward it upstream, answer errors in the
@@ -24,13 +25,18 @@ public struct SQSRequestHandler: Sendable {
         self.logger = logger
     }
 
-    init(
-        upstream: SQSUpstream, extendedClient: ExtendedClient, authenticator: ClientAuthenticator?,
-        maxHeldRequestSize: Int, logger: Logger
+    /// A handler with the extended client's behaviour, its payloads in `store`, and client
+    /// authentication when `clientCredentials` are given.
+    public init(
+        upstream: SQSUpstream, store: S3ObjectStore, uploader: MultipartUploader, settings: ExtendedClientSettings,
+        clientCredentials: ClientCredentials?, maxHeldRequestSize: Int, logger: Logger
     ) {
         self.upstream = upstream
-        self.extendedClient = extendedClient
-        self.authenticator = authenticator
+        self.extendedClient = ExtendedClient(
+            settings: settings,
+            payloads: S3PayloadStore(store: store, uploader: uploader, options: settings.putOptions),
+            upstream: upstream, queues: QueueAttributeCache(), logger: logger)
+        self.authenticator = clientCredentials.map { ClientAuthenticator(credentials: $0) }
         self.maxHeldRequestSize = maxHeldRequestSize
         self.logger = logger
     }

@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import Proxy
+import ProxyApp
 
 /// The `sqs-extended-proxy` command.
 @main

@@ -13,11 +13,10 @@ struct ExtendedClientReceiveTests {
     static func client(_ store: FakePayloadStore, _ sqs: FakeSQS, ignorePayloadNotFound: Bool = false) throws
         -> ExtendedClient
     {
-        var configuration = ProxyConfiguration(region: "us-east-1", bucket: "payloads")
-        configuration.ignorePayloadNotFound = ignorePayloadNotFound
-        return ExtendedClient(
-            settings: try ExtendedClient.Settings(configuration), payloads: store, upstream: sqs,
-            queues: QueueAttributeCache(), logger: Logger(label: "test"))
+        ExtendedClient(
+            settings: try ExtendedClientSendTests.settings(ignorePayloadNotFound: ignorePayloadNotFound),
+            payloads: store,
+            upstream: sqs, queues: QueueAttributeCache(), logger: Logger(label: "test"))
     }
 
     static func call(_ client: ExtendedClient, _ action: SQSAction, _ input: JSONValue) async throws(SQSError)

@@ -95,10 +95,18 @@ final class FakeSQS: SQSCalls {
 struct ExtendedClientSendTests {
     static let large = String(repeating: "é", count: 200_000)
 
+    /// The defaults, with the bucket `payloads`.
+    static func settings(ignorePayloadNotFound: Bool = false) throws -> ExtendedClientSettings {
+        ExtendedClientSettings(
+            policy: OffloadPolicy(maxPayloadSize: 1 << 31, canOffload: true), bucket: "payloads",
+            keys: try PayloadKeyGenerator(), putOptions: .init(), retainPayloads: false,
+            ignorePayloadNotFound: ignorePayloadNotFound, payloadBuckets: PayloadBuckets(["payloads"]))
+    }
+
     static func client(_ store: FakePayloadStore, _ sqs: FakeSQS) throws -> ExtendedClient {
         ExtendedClient(
-            settings: try ExtendedClient.Settings(ProxyConfiguration(region: "us-east-1", bucket: "payloads")),
-            payloads: store, upstream: sqs, queues: QueueAttributeCache(), logger: Logger(label: "test"))
+            settings: try settings(), payloads: store, upstream: sqs, queues: QueueAttributeCache(),
+            logger: Logger(label: "test"))
     }
 
     static func send(_ client: ExtendedClient, _ input: JSONValue, action: SQSAction = .sendMessage)

@@ -24,10 +24,8 @@ struct ProxyServerTests {
             endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamPort)")!, region: "us-east-1",
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKIA", secretAccessKey: "s")),
             readTimeout: readTimeout)
-        var configuration = ProxyConfiguration(region: "us-east-1")
-        configuration.listenPort = 0
         return ProxyServer(
-            configuration: configuration,
+            host: "127.0.0.1", port: 0, clientIdleTimeout: .seconds(60),
             handler: SQSRequestHandler(upstream: upstream, maxHeldRequestSize: maxHeld, logger: Logger(label: "test")),
             group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
     }
@@ -100,7 +98,8 @@ struct ProxyServerTests {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let running = ProxyServer(
-                    configuration: server.configuration, handler: server.handler, group: server.group,
+                    host: server.host, port: server.port, clientIdleTimeout: server.clientIdleTimeout,
+                    handler: server.handler, group: server.group,
                     logger: server.logger, onBound: { bound.continuation.yield($0.port ?? 0) })
                 group.addTask { try await running.run() }
                 var ports = bound.stream.makeAsyncIterator()

@@ -1,14 +1,6 @@
 import ExtendedPayload
+import Proxy
 import Yams
-
-/// A setting that could not be used, with what was wrong.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}
 
 /// Resolves ``ProxyConfiguration`` from its three sources through the table of ``Setting/all``.
 /// For every setting the command line wins, then the environment (`SQS_PROXY_<NAME>`), then the

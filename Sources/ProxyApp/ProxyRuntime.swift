@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ObjectStore
+import Proxy
 import ServiceLifecycle
 import Synchronization
 import Upstream
@@ -69,11 +70,6 @@ public enum ProxyRuntime {
             timeout: readTimeout)
         let uploader = MultipartUploader(
             store: store, partSize: configuration.partSize, partsInFlight: configuration.partsInFlight)
-        let settings = try ExtendedClient.Settings(configuration)
-        let extendedClient = ExtendedClient(
-            settings: settings,
-            payloads: S3PayloadStore(store: store, uploader: uploader, options: settings.putOptions),
-            upstream: upstream, queues: QueueAttributeCache(), logger: logger)
         let clientCredentials = try configuration.clientCredentials.map { path throws(ConfigurationError) in
             try ClientCredentials(path: path)
         }
@@ -88,11 +84,13 @@ public enum ProxyRuntime {
         }
         let draining = DrainingFlag()
         let server = ProxyServer(
-            configuration: configuration,
+            host: configuration.listenHost, port: configuration.listenPort,
+            clientIdleTimeout: configuration.clientIdleTimeout,
             handler: SQSRequestHandler(
-                upstream: upstream, extendedClient: extendedClient,
-                authenticator: clientCredentials.map { ClientAuthenticator(credentials: $0) },
-                maxHeldRequestSize: configuration.maxRequestBodySize, logger: logger),
+                upstream: upstream, store: store, uploader: uploader,
+                settings: try configuration.extendedClientSettings(),
+                clientCredentials: clientCredentials, maxHeldRequestSize: configuration.maxRequestBodySize,
+                logger: logger),
             group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
         let sqsReachability = UpstreamReachability(client: client, endpoint: configuration.sqsEndpoint)
         let s3Reachability =
@@ -191,5 +189,36 @@ final class UpstreamReachability: Sendable {
         }
         last.withLock { $0 = (ContinuousClock.now, reachable) }
         return reachable
+    }
+}
+
+/// Reads the client credentials file again every `interval` while the proxy runs. A file that
+/// became unreadable or invalid leaves the keys as they were, with one warning per change.
+struct ClientCredentialsWatcher: Service {
+    let credentials: ClientCredentials
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await watch() }
+    }
+
+    private func watch() async {
+        var lastProblem: String?
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            switch await credentials.reload() {
+            case .success(let count):
+                lastProblem = nil
+                logger.notice("client credentials read again", metadata: ["keys": "\(count)"])
+            case .failure(let error) where error.description != lastProblem:
+                lastProblem = error.description
+                logger.warning(
+                    "client credentials file not taken; the keys stay as they were",
+                    metadata: ["error": "\(error.description)"])
+            default:
+                break
+            }
+        }
     }
 }

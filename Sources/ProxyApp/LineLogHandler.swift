@@ -1,4 +1,5 @@
 import Logging
+import Proxy
 import SQSWire
 
 #if canImport(Glibc)

@@ -2,6 +2,8 @@ import AWSSigning
 import ExtendedPayload
 import Logging
 import NIOCore
+import ObjectStore
+import Proxy
 
 /// Everything the proxy needs to run, resolved from the command line, the environment and the
 /// configuration file (``ConfigurationResolver``, through the table of ``Setting/all``). Each
@@ -87,6 +89,26 @@ public struct ProxyConfiguration: Sendable {
     /// The default largest request held in memory: room for any SQS request however it is escaped.
     public static let defaultMaxRequestBodySize = 16 * 1024 * 1024
 
+    /// The settings of the extended client's behaviour.
+    func extendedClientSettings() throws(ConfigurationError) -> ExtendedClientSettings {
+        let keys: PayloadKeyGenerator
+        do throws(PayloadKeyError) {
+            keys = try PayloadKeyGenerator(prefix: s3KeyPrefix)
+        } catch {
+            throw ConfigurationError("s3-key-prefix: \(error.description)")
+        }
+        return ExtendedClientSettings(
+            policy: OffloadPolicy(
+                threshold: threshold, alwaysThroughS3: alwaysThroughS3,
+                reservedAttributeName: OffloadPolicy.reservedAttributeNames[legacyAttributeName ? 1 : 0],
+                maxPayloadSize: maxPayloadSize, canOffload: bucket != nil),
+            bucket: bucket, keys: keys,
+            putOptions: S3ObjectStore.PutOptions(
+                serverSideEncryption: serverSideEncryption, kmsKeyID: kmsKeyID, cannedACL: cannedACL),
+            retainPayloads: retainPayloads, ignorePayloadNotFound: ignorePayloadNotFound,
+            payloadBuckets: payloadBuckets)
+    }
+
     /// The defaults for `region`: AWS endpoints of that region, with `bucket` (alone among the
     /// payload buckets) if one is given.
     public init(region: String, bucket: String? = nil) {
@@ -96,13 +118,5 @@ public struct ProxyConfiguration: Sendable {
         stsEndpoint = .aws(service: "sts", region: region)
         self.bucket = bucket
         payloadBuckets = PayloadBuckets(bucket.map { [$0] } ?? [])
-    }
-}
-
-extension Duration {
-    /// The same span as NIO's `TimeAmount` (whole nanoseconds).
-    public var timeAmount: TimeAmount {
-        let (seconds, attoseconds) = components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

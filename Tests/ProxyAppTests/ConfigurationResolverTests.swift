@@ -1,8 +1,9 @@
 import ExtendedPayload
 import Foundation
+import Proxy
 import Testing
 
-@testable import Proxy
+@testable import ProxyApp
 
 struct ConfigurationResolverTests {
     @Test func commandLineBeatsEnvironmentBeatsFile() throws {

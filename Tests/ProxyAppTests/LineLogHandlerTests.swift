@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Testing
 
-@testable import Proxy
+@testable import ProxyApp
 
 struct LineLogHandlerTests {
     static let time = (seconds: 1_795_957_200, milliseconds: 7)
