@@ -159,7 +159,7 @@ public struct S3ObjectStore: Sendable {
     {
         var xml = "<CompleteMultipartUpload>"
         for (index, etag) in etags.enumerated() {
-            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(XMLEscaping.escape(etag))</ETag></Part>"
+            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(TextEscaping.xml(etag))</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let response = try await send(

@@ -30,9 +30,9 @@ public enum SQSErrorEncoder {
         case .query:
             let xml =
                 #"<?xml version="1.0"?><ErrorResponse xmlns="\#(xmlNamespace)"><Error>"#
-                + "<Type>\(error.fault.rawValue)</Type><Code>\(XMLEscaping.escape(error.queryCode))</Code>"
-                + "<Message>\(XMLEscaping.escape(error.message))</Message><Detail/></Error>"
-                + "<RequestId>\(XMLEscaping.escape(requestID))</RequestId></ErrorResponse>"
+                + "<Type>\(error.fault.rawValue)</Type><Code>\(TextEscaping.xml(error.queryCode))</Code>"
+                + "<Message>\(TextEscaping.xml(error.message))</Message><Detail/></Error>"
+                + "<RequestId>\(TextEscaping.xml(requestID))</RequestId></ErrorResponse>"
             body.append(contentsOf: xml.utf8)
         }
         return EncodedResponse(status: error.status, headers: headers, body: body)

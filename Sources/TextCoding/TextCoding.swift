@@ -108,25 +108,3 @@ public enum Hex {
         return String(decoding: output, as: UTF8.self)
     }
 }
-
-/// Escaping of XML character data.
-public enum XMLEscaping {
-    /// `value` with `&`, `<`, `>`, `"` and `'` replaced by entities.
-    public static func escape(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 })
-        else { return value }
-        var output = ""
-        output.reserveCapacity(value.utf8.count + 16)
-        for character in value.unicodeScalars {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&apos;"
-            default: output.unicodeScalars.append(character)
-            }
-        }
-        return output
-    }
-}

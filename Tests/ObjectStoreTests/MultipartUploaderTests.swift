@@ -98,7 +98,7 @@ struct MultipartUploaderTests {
                 #expect(complete.head.method == .POST && complete.head.uri == "/payloads/k?uploadId=u-1")
                 #expect(
                     complete.body
-                        == "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag></Part>"
+                        == "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag></Part>"
                         + "</CompleteMultipartUpload>")
                 try Self.respond(server, status: .ok, body: "<CompleteMultipartUploadResult/>")
             }

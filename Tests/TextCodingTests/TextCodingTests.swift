@@ -20,9 +20,8 @@ struct TextCodingTests {
 
     @Test func hexAndXML() {
         #expect(Hex.lowercase([0x00, 0xAB, 0xFF]) == "00abff")
-        #expect(
-            XMLEscaping.escape(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;")
-        #expect(XMLEscaping.escape("plain") == "plain")
+        #expect(TextEscaping.xml(#"<a href="x">'&'</a>"# + "\r") == #"&lt;a href="x"&gt;'&amp;'&lt;/a&gt;&#xD;"#)
+        #expect(TextEscaping.xml("plain") == "plain")
         #expect(PercentEncoding.hexValue(UInt8(ascii: "F")) == 15 && PercentEncoding.hexValue(UInt8(ascii: "g")) == nil)
     }
 }

@@ -14,8 +14,9 @@ struct UpstreamCallerTests {
     static func answer(_ server: NIOHTTP1TestServer, _ status: HTTPResponseStatus) throws {
         _ = try server.receiveHead()
         _ = try server.receiveEnd()
+        // Chunked: the answer is complete only with `.end`, so the client keeps the connection until then.
         try server.writeOutbound(
-            .head(HTTPResponseHead(version: .http1_1, status: status, headers: ["Content-Length": "2"])))
+            .head(HTTPResponseHead(version: .http1_1, status: status, headers: ["Transfer-Encoding": "chunked"])))
         try server.writeOutbound(.body(.byteBuffer(ByteBuffer(string: "ok"))))
         try server.writeOutbound(.end(nil))
     }
@@ -49,37 +50,57 @@ struct UpstreamCallerTests {
         }
     }
 
+    /// A caller on a client of its own, shut down after `body`.
+    static func withCaller(
+        maxAttempts: Int, _ body: (UpstreamCaller) async throws -> Void
+    ) async throws {
+        // One connection: the test server serves one at a time.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let caller = UpstreamCaller(
+            client: client,
+            retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(1))))
+        do {
+            try await body(caller)
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
     @Test func aServerErrorIsTriedAgainWithANewlySignedRequest() async throws {
         let server = NIOHTTP1TestServer(group: MultiThreadedEventLoopGroup.singleton)
         defer { try? server.stop() }
-        let caller = UpstreamCaller(
-            client: .shared, retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1))))
-        let attempts = Counter()
-        async let status = Self.call(caller, port: server.serverPort, retried: true, attempts: attempts)
-        try await Self.onThread {
-            try Self.answer(server, .serviceUnavailable)
-            try Self.answer(server, .ok)
+        try await Self.withCaller(maxAttempts: 3) { caller in
+            let attempts = Counter()
+            async let status = Self.call(caller, port: server.serverPort, retried: true, attempts: attempts)
+            try await Self.onThread {
+                try Self.answer(server, .serviceUnavailable)
+                try Self.answer(server, .ok)
+            }
+            #expect(await status == 200)
+            #expect(attempts.count == 2)
         }
-        #expect(await status == 200)
-        #expect(attempts.count == 2)
     }
 
     @Test func aCallThatMayNotBeRepeatedIsMadeOnce() async throws {
         let server = NIOHTTP1TestServer(group: MultiThreadedEventLoopGroup.singleton)
         defer { try? server.stop() }
-        let caller = UpstreamCaller(
-            client: .shared, retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1))))
-        let attempts = Counter()
-        async let status = Self.call(caller, port: server.serverPort, retried: false, attempts: attempts)
-        try await Self.onThread { try Self.answer(server, .serviceUnavailable) }
-        #expect(await status == 503)
-        #expect(attempts.count == 1)
+        try await Self.withCaller(maxAttempts: 3) { caller in
+            let attempts = Counter()
+            async let status = Self.call(caller, port: server.serverPort, retried: false, attempts: attempts)
+            try await Self.onThread { try Self.answer(server, .serviceUnavailable) }
+            #expect(await status == 503)
+            #expect(attempts.count == 1)
+        }
     }
 
-    @Test func noConnectionIsTheFailedResult() async {
-        let caller = UpstreamCaller(
-            client: .shared, retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: 1)))
-        #expect(
-            await Self.call(caller, port: 1, retried: true, attempts: Counter(), timeout: .milliseconds(300)) == 0)
+    @Test func noConnectionIsTheFailedResult() async throws {
+        try await Self.withCaller(maxAttempts: 1) { caller in
+            #expect(
+                await Self.call(caller, port: 1, retried: true, attempts: Counter(), timeout: .milliseconds(300)) == 0)
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SQSWire
+@testable import TextCoding
 
 #if canImport(FoundationXML)
     import FoundationXML
