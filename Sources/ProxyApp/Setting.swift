@@ -8,6 +8,11 @@ import Proxy
 /// (`SQS_PROXY_NAME`) and in the configuration file (`name:`), its help, and what its text does to
 /// the configuration. ``all`` is the one table of them: a new setting is a property of
 /// ``ProxyConfiguration`` and a line here.
+///
+/// The table is read by a resolver of the proxy's own rather than swift-configuration's providers:
+/// the file must refuse unknown keys (a typo is an error, not a silent default), the AWS SDKs'
+/// variables stand in for some settings after the proxy's own sources, a setting's source must be
+/// told (for a `check` command), and `--help` is generated from the same lines.
 public struct Setting: Sendable {
     /// The setting's name, as the command line and the file spell it.
     public let name: String
