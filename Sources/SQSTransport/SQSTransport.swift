@@ -1,0 +1,93 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The proxy's HTTP/1.1 client for SQS calls: keep-alive connections to one endpoint, pooled per
+/// event loop, a request run on the event loop its caller runs on (the client connection's, for
+/// the request path), head and body written at once, the response collected whole.
+///
+/// Leaner than a general HTTP client by design: no redirects, no streaming bodies, no proxies.
+/// An egress proxy would go in front of TLS in the connection's pipeline (a CONNECT tunnel).
+public final class SQSTransport: Sendable {
+    /// Where and how to connect.
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        /// TLS when set: the trust roots (the system's by default) and the server name sent.
+        public var tls: TLSConfiguration?
+        public var connectTimeout: TimeAmount
+        /// How long a connection stays open without a request.
+        public var idleTimeout: TimeAmount
+        /// Connections per event loop for requests that do not long-poll; more wait in order.
+        public var maxConnectionsPerLoop: Int
+        public var maxResponseSize: Int
+
+        public init(
+            host: String, port: Int, tls: TLSConfiguration?, connectTimeout: TimeAmount = .seconds(5),
+            idleTimeout: TimeAmount = .seconds(30), maxConnectionsPerLoop: Int = 64,
+            maxResponseSize: Int = 64 * 1024 * 1024
+        ) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.connectTimeout = connectTimeout
+            self.idleTimeout = idleTimeout
+            self.maxConnectionsPerLoop = maxConnectionsPerLoop
+            self.maxResponseSize = maxResponseSize
+        }
+
+        /// The name for SNI and certificate checks: the host, unless it is an IP address.
+        var serverName: String? {
+            let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+            return isAddress ? nil : host
+        }
+    }
+
+    private let group: any EventLoopGroup
+    private let pools: [ObjectIdentifier: NIOLoopBoundBox<EventLoopConnectionPool>]
+
+    /// - Throws: when the TLS settings cannot be loaded (a CA bundle that cannot be read).
+    public init(settings: Settings, group: any EventLoopGroup) throws {
+        self.group = group
+        let tls = try settings.tls.map { try NIOSSLContext(configuration: $0) }
+        var pools: [ObjectIdentifier: NIOLoopBoundBox<EventLoopConnectionPool>] = [:]
+        for eventLoop in group.makeIterator() {
+            pools[ObjectIdentifier(eventLoop)] = NIOLoopBoundBox.makeBoxSendingValue(
+                EventLoopConnectionPool(eventLoop: eventLoop, settings: settings, tls: tls), eventLoop: eventLoop)
+        }
+        self.pools = pools
+    }
+
+    /// Sends `request` on the calling event loop's pool (another of the group's when the caller
+    /// is not on one); fails with an ``SQSTransportError``.
+    func submit(_ request: UpstreamRequest, deadline: NIODeadline) -> EventLoopFuture<UpstreamResponse> {
+        let eventLoop = group.any()
+        let promise = eventLoop.makePromise(of: UpstreamResponse.self)
+        guard let pool = pools[ObjectIdentifier(eventLoop)] else {
+            promise.fail(SQSTransportError.shutDown)
+            return promise.futureResult
+        }
+        if eventLoop.inEventLoop {
+            pool.value.execute(request, deadline: deadline, promise: promise)
+        } else {
+            eventLoop.execute { pool.value.execute(request, deadline: deadline, promise: promise) }
+        }
+        return promise.futureResult
+    }
+
+    /// Sends `request`; throws an ``SQSTransportError``.
+    public func execute(_ request: UpstreamRequest, deadline: NIODeadline) async throws -> UpstreamResponse {
+        try await submit(request, deadline: deadline).get()
+    }
+
+    /// Stops taking requests: idle connections close at once, busy ones after their request.
+    /// Returns when every connection is closed.
+    public func shutdown() async {
+        await withTaskGroup(of: Void.self) { tasks in
+            for pool in pools.values {
+                tasks.addTask { _ = try? await pool.eventLoop.flatSubmit { pool.value.shutDown() }.get() }
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import SQSTransport
+
+/// A scripted HTTP/1.1 server on loopback: the request's path says how to answer.
+///   /ok            200 with the request body echoed, kept alive
+///   /close         200, then the server closes the connection
+///   /later/MS      200 after MS milliseconds
+///   /drop          closes the connection without an answer
+///   /big/N         200 with N bytes
+///   /idle-close/MS 200, and the connection is closed by the server MS milliseconds later
+final class ScriptedServer: Sendable {
+    let channel: any Channel
+    let connections = Atomic(0)
+    let requests = Atomic(0)
+
+    var port: Int { channel.localAddress!.port! }
+
+    init(group: any EventLoopGroup) async throws {
+        let box = Box()
+        channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                box.server?.connections.add(1, ordering: .relaxed)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Answer(server: box))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        box.server = self
+    }
+
+    func close() async throws { try await channel.close() }
+
+    final class Box: @unchecked Sendable {
+        var server: ScriptedServer?
+    }
+
+    final class Answer: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let server: Box
+        var head: HTTPRequestHead?
+        var body = ByteBuffer()
+
+        init(server: Box) { self.server = server }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                body.clear()
+            case .body(var part):
+                body.writeBuffer(&part)
+            case .end:
+                server.server?.requests.add(1, ordering: .relaxed)
+                let parts = head!.uri.split(separator: "/").map(String.init)
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                switch parts.first ?? "" {
+                case "drop":
+                    context.close(promise: nil)
+                case "later":
+                    context.eventLoop.scheduleTask(in: .milliseconds(Int64(parts[1])!)) {
+                        let (handler, context) = loopBound.value
+                        handler.respond(context, body: handler.body)
+                    }
+                case "big":
+                    respond(context, body: ByteBuffer(repeating: 0x61, count: Int(parts[1])!))
+                case "close":
+                    respond(context, body: body, close: true)
+                case "idle-close":
+                    respond(context, body: body)
+                    context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(parts[1])!)) {
+                        loopBound.value.1.close(promise: nil)
+                    }
+                default:
+                    respond(context, body: body)
+                }
+            }
+        }
+
+        func respond(_ context: ChannelHandlerContext, body: ByteBuffer, close: Bool = false) {
+            var headers: HTTPHeaders = ["content-length": "\(body.readableBytes)", "x-seen-host": head?.headers.first(name: "host") ?? ""]
+            if close { headers.add(name: "connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                if close { context.close(promise: nil) }
+            }
+        }
+    }
+}
+
+@Suite struct SQSTransportTests {
+    static let group = MultiThreadedEventLoopGroup.singleton
+
+    static func transport(
+        _ server: ScriptedServer, maxConnections: Int = 4, idleTimeout: TimeAmount = .seconds(30),
+        maxResponseSize: Int = 1 << 20
+    ) throws -> SQSTransport {
+        try SQSTransport(
+            settings: .init(
+                host: "127.0.0.1", port: server.port, tls: nil, connectTimeout: .seconds(2),
+                idleTimeout: idleTimeout, maxConnectionsPerLoop: maxConnections, maxResponseSize: maxResponseSize),
+            group: group)
+    }
+
+    static func request(_ path: String, body: String = "", longPoll: Bool = false) -> UpstreamRequest {
+        UpstreamRequest(
+            head: HTTPRequestHead(
+                version: .http1_1, method: .POST, uri: path,
+                headers: ["Host": "upstream.test", "Content-Length": "\(body.utf8.count)"]),
+            body: ByteBuffer(string: body), mayLongPoll: longPoll)
+    }
+
+    @Test func requestsShareOneKeptAliveConnection() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server)
+        let loop = Self.group.next()
+        for index in 0..<5 {
+            let response = try await loop.flatSubmit {
+                transport.submit(Self.request("/ok", body: "hello \(index)"), deadline: .now() + .seconds(5))
+            }.get()
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body) == "hello \(index)")
+            #expect(response.headers.first(name: "x-seen-host") == "upstream.test")
+        }
+        #expect(server.connections.load(ordering: .relaxed) == 1)
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func aConnectionTheServerClosesIsReplaced() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server)
+        let loop = Self.group.next()
+        let first = try await loop.flatSubmit { transport.submit(Self.request("/close"), deadline: .now() + .seconds(5)) }.get()
+        #expect(first.status == .ok)
+        let idle = try await loop.flatSubmit { transport.submit(Self.request("/idle-close/20"), deadline: .now() + .seconds(5)) }.get()
+        #expect(idle.status == .ok)
+        try await Task.sleep(for: .milliseconds(100))
+        let third = try await loop.flatSubmit { transport.submit(Self.request("/ok", body: "x"), deadline: .now() + .seconds(5)) }.get()
+        #expect(String(buffer: third.body) == "x")
+        #expect(server.connections.load(ordering: .relaxed) == 3)
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func pastTheBoundRequestsWaitForAConnection() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server, maxConnections: 2)
+        let loop = Self.group.next()
+        let started = ContinuousClock.now
+        let responses = try await loop.flatSubmit {
+            EventLoopFuture.whenAllSucceed(
+                (0..<6).map { _ in transport.submit(Self.request("/later/100"), deadline: .now() + .seconds(5)) },
+                on: loop)
+        }.get()
+        #expect(responses.count == 6)
+        #expect(server.connections.load(ordering: .relaxed) == 2)
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func longPollsDoNotHoldUpOtherRequests() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server, maxConnections: 1)
+        let loop = Self.group.next()
+        let polls = try await loop.submit {
+            (0..<3).map { _ in transport.submit(Self.request("/later/1000", longPoll: true), deadline: .now() + .seconds(5)) }
+        }.get()
+        let started = ContinuousClock.now
+        let quick = try await loop.flatSubmit { transport.submit(Self.request("/ok", body: "q"), deadline: .now() + .seconds(5)) }.get()
+        #expect(String(buffer: quick.body) == "q")
+        #expect(ContinuousClock.now - started < .milliseconds(900))
+        for poll in polls { #expect(try await poll.get().status == .ok) }
+        #expect(server.connections.load(ordering: .relaxed) == 4)
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func aSlowAnswerTimesOutAndTheConnectionIsNotReused() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server)
+        let loop = Self.group.next()
+        await #expect(throws: SQSTransportError.timedOut) {
+            try await loop.flatSubmit { transport.submit(Self.request("/later/2000"), deadline: .now() + .milliseconds(100)) }.get()
+        }
+        let next = try await loop.flatSubmit { transport.submit(Self.request("/ok", body: "after"), deadline: .now() + .seconds(5)) }.get()
+        #expect(String(buffer: next.body) == "after")
+        #expect(server.connections.load(ordering: .relaxed) == 2)
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func aDroppedConnectionSaysTheRequestMayHaveArrived() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server)
+        let loop = Self.group.next()
+        await #expect(throws: SQSTransportError.connectionClosed(written: true)) {
+            try await loop.flatSubmit { transport.submit(Self.request("/drop"), deadline: .now() + .seconds(5)) }.get()
+        }
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func aResponseOverTheLimitFails() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server, maxResponseSize: 1000)
+        await #expect(throws: SQSTransportError.responseTooLarge(limit: 1000)) {
+            try await transport.execute(Self.request("/big/1001"), deadline: .now() + .seconds(5))
+        }
+        let fits = try await transport.execute(Self.request("/big/1000"), deadline: .now() + .seconds(5))
+        #expect(fits.body.readableBytes == 1000)
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func noServerMeansNotSent() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server)
+        try await server.close()
+        do {
+            _ = try await transport.execute(Self.request("/ok"), deadline: .now() + .seconds(5))
+            Issue.record("answered")
+        } catch let error as SQSTransportError {
+            guard case .connectFailed = error else {
+                Issue.record("\(error)")
+                return
+            }
+            #expect(!error.mayHaveArrived)
+        }
+        await transport.shutdown()
+    }
+
+    @Test func idleConnectionsCloseAfterTheIdleTimeout() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server, idleTimeout: .milliseconds(100))
+        let loop = Self.group.next()
+        _ = try await loop.flatSubmit { transport.submit(Self.request("/ok"), deadline: .now() + .seconds(5)) }.get()
+        try await Task.sleep(for: .milliseconds(400))
+        _ = try await loop.flatSubmit { transport.submit(Self.request("/ok"), deadline: .now() + .seconds(5)) }.get()
+        #expect(server.connections.load(ordering: .relaxed) == 2)
+        await transport.shutdown()
+        try await server.close()
+    }
+
+    @Test func shutdownWaitsForTheRequestInProgressThenRefuses() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server)
+        let loop = Self.group.next()
+        let slow = try await loop.submit { transport.submit(Self.request("/later/300"), deadline: .now() + .seconds(5)) }.get()
+        try await Task.sleep(for: .milliseconds(50))
+        await transport.shutdown()
+        #expect(try await slow.get().status == .ok)
+        await #expect(throws: SQSTransportError.shutDown) {
+            try await loop.flatSubmit { transport.submit(Self.request("/ok"), deadline: .now() + .seconds(5)) }.get()
+        }
+        try await server.close()
+    }
+}
