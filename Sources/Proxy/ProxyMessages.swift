@@ -9,6 +9,8 @@ public struct ClientRequest: Sendable {
     public var body: ByteBuffer
     /// The body was read as a stream: `body` is empty, and the request decoded on the way stands for it.
     var streamed = false
+    /// The hex SHA-256 of `body`, when it was computed to check the client's signature.
+    var bodySHA256: String?
 
     public init(head: HTTPRequestHead, body: ByteBuffer) {
         self.head = head

@@ -69,7 +69,9 @@ public struct SQSRequestHandler: Sendable {
             guard context.streams, let extendedClient else {
                 let collected = try await body.collect()
                 try verify()
-                return await handle(ClientRequest(head: context.head, body: collected), context: context)
+                var request = ClientRequest(head: context.head, body: collected)
+                request.bodySHA256 = body.sha256Hex
+                return await handle(request, context: context)
             }
             let response = try await extendedClient.sendStreaming(
                 context, body: body, maxHeldBytes: maxHeldRequestSize, verify: verify)

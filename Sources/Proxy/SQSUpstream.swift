@@ -1,31 +1,32 @@
 import AWSCredentialChain
 import AWSSigning
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import SQSTransport
 import SQSWire
 import Upstream
 
-/// The upstream SQS service: signs and sends requests through the shared HTTP client.
+/// The upstream SQS service: signs requests and sends them on the SQS transport, under the
+/// shared retry policy and budget.
 public struct SQSUpstream: SQSCalls {
     /// Response headers passed back to clients.
     static let returnedHeaders = ["content-type", "x-amzn-requestid", "x-amzn-query-error"]
 
     let caller: UpstreamCaller
+    let transport: SQSTransport
     let builder: UpstreamRequestBuilder
     let credentials: any CredentialProvider
     let readTimeout: TimeAmount
-    let maxResponseSize: Int
 
     public init(
-        caller: UpstreamCaller, endpoint: UpstreamEndpoint, region: String, credentials: any CredentialProvider,
-        readTimeout: TimeAmount, maxResponseSize: Int = 64 * 1024 * 1024
+        caller: UpstreamCaller, transport: SQSTransport, endpoint: UpstreamEndpoint, region: String,
+        credentials: any CredentialProvider, readTimeout: TimeAmount
     ) {
         self.caller = caller
+        self.transport = transport
         self.builder = UpstreamRequestBuilder(endpoint: endpoint, signer: SigV4Signer(region: region, service: "sqs"))
         self.credentials = credentials
         self.readTimeout = readTimeout
-        self.maxResponseSize = maxResponseSize
     }
 
     /// Sends `request` (with `body`, which may differ from the client's) and tells what came of it.
@@ -40,40 +41,48 @@ public struct SQSUpstream: SQSCalls {
             return .failed(
                 .serviceUnavailable("The proxy has no usable AWS credentials: \(error)"), mayHaveArrived: false)
         }
-        let payloadHash = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
+        // The client's body, hashed already when its signature was checked, is not hashed again.
+        let payloadHash =
+            request.bodySHA256.flatMap { body == request.body ? $0 : nil }
+            ?? body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
         let call = UpstreamCaller.Call(
             service: "sqs", repeatable: action != .sendMessage && action != .sendMessageBatch, timeout: readTimeout)
-        return await caller.call(
-            call,
-            request: {
-                let (url, headers) = builder.build(
-                    method: request.head.method, path: request.path, query: request.queryString,
-                    clientHeaders: request.head.headers, payloadHash: payloadHash, credentials: credentials,
-                    date: .now())
-                var upstreamRequest = HTTPClientRequest(url: url)
-                upstreamRequest.method = request.head.method
-                upstreamRequest.headers = headers
-                upstreamRequest.body = .bytes(body)
-                return upstreamRequest
-            },
-            answer: { response in
-                let responseBody = try await response.body.collect(upTo: maxResponseSize)
+        return await caller.call(call) {
+            let head = builder.build(
+                method: request.head.method, path: request.path, query: request.queryString,
+                clientHeaders: request.head.headers, contentLength: body.readableBytes, payloadHash: payloadHash,
+                credentials: credentials, date: .now())
+            let upstreamRequest = UpstreamRequest(head: head, body: body, mayLongPoll: action == .receiveMessage)
+            do {
+                let response = try await transport.execute(upstreamRequest, deadline: .now() + readTimeout)
                 var returned = HTTPHeaders()
                 for name in Self.returnedHeaders {
                     for value in response.headers[name] { returned.add(name: Self.canonicalName(name), value: value) }
                 }
-                let answer = ProxyResponse(status: response.status, headers: returned, body: responseBody)
-                return (.answered(answer), UpstreamFailure.of(status: response.status.code, body: responseBody))
-            },
-            failed: { error in
-                if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
-                    return .failed(
-                        .serviceUnavailable("The upstream SQS endpoint did not answer in time."), mayHaveArrived: true)
-                }
-                return .failed(
-                    .serviceUnavailable("The upstream SQS endpoint could not be reached."),
-                    mayHaveArrived: UpstreamFailure.of(error) != .notSent)
-            })
+                let answer = ProxyResponse(status: response.status, headers: returned, body: response.body)
+                return (.answered(answer), UpstreamFailure.of(status: response.status.code, body: response.body))
+            } catch {
+                return (Self.outcome(of: error), UpstreamFailure.of(error))
+            }
+        }
+    }
+
+    /// The outcome of a request that got no answer.
+    static func outcome(of error: any Error) -> UpstreamOutcome {
+        let error = error as? SQSTransportError
+        switch error {
+        case .timedOut:
+            return .failed(
+                .serviceUnavailable("The upstream SQS endpoint did not answer in time."), mayHaveArrived: true)
+        case .timedOutWaiting:
+            return .failed(
+                .serviceUnavailable("No connection to the upstream SQS endpoint came free in time."),
+                mayHaveArrived: false)
+        default:
+            return .failed(
+                .serviceUnavailable("The upstream SQS endpoint could not be reached."),
+                mayHaveArrived: error?.mayHaveArrived ?? true)
+        }
     }
 
     /// The upstream URL of `path`.

@@ -23,11 +23,12 @@ public struct UpstreamRequestBuilder: Sendable {
         self.signer = signer
     }
 
-    /// The upstream URL and headers for a request with the given path, query, headers and body hash.
+    /// The upstream request head for a request with the given path, query, headers and body
+    /// (its length and hash): `Host` and `Content-Length` set, signed.
     public func build(
-        method: HTTPMethod, path: String, query: String, clientHeaders: HTTPHeaders, payloadHash: String,
-        credentials: AWSCredentials, date: SigningDate
-    ) -> (url: String, headers: HTTPHeaders) {
+        method: HTTPMethod, path: String, query: String, clientHeaders: HTTPHeaders, contentLength: Int,
+        payloadHash: String, credentials: AWSCredentials, date: SigningDate
+    ) -> HTTPRequestHead {
         let upstreamPath = endpoint.basePath + (path.isEmpty ? "/" : path)
         var headers = HTTPHeaders()
         var toSign: [(name: String, value: String)] = [("host", endpoint.hostHeader)]
@@ -42,7 +43,8 @@ public struct UpstreamRequestBuilder: Sendable {
             method: method.rawValue, path: upstreamPath, query: query, headers: toSign, payloadHash: payloadHash,
             credentials: credentials, date: date)
         for header in signature.headers { headers.replaceOrAdd(name: header.name, value: header.value) }
-        let url = endpoint.origin + upstreamPath + (query.isEmpty ? "" : "?" + query)
-        return (url, headers)
+        headers.add(name: "Content-Length", value: String(contentLength))
+        return HTTPRequestHead(
+            version: .http1_1, method: method, uri: upstreamPath + (query.isEmpty ? "" : "?" + query), headers: headers)
     }
 }

@@ -38,6 +38,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamReadTimeout: Duration = .seconds(60)
     /// How long an unused upstream connection stays in the pool.
     public var upstreamIdleTimeout: Duration = .seconds(30)
+    /// Connections to SQS per event loop for calls that do not long-poll; more calls wait.
+    public var upstreamMaxConnections = 64
     /// Attempts of an upstream call in all (1: no retries).
     public var upstreamMaxAttempts = 3
     /// A PEM file of certificate authorities to trust upstream instead of the system's.

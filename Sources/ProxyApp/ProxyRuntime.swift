@@ -7,6 +7,7 @@ import NIOPosix
 import NIOSSL
 import ObjectStore
 import Proxy
+import SQSTransport
 import ServiceLifecycle
 import Synchronization
 import Upstream
@@ -38,6 +39,25 @@ public enum ProxyRuntime {
             eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
     }
 
+    /// The SQS transport: keep-alive connections to the SQS endpoint per event loop, TLS with the
+    /// system's trust store (or `caBundle`) and the endpoint's name as SNI.
+    static func makeTransport(_ configuration: ProxyConfiguration, group: any EventLoopGroup) throws -> SQSTransport {
+        let endpoint = configuration.sqsEndpoint
+        var tls: TLSConfiguration?
+        if endpoint.scheme == "https" {
+            var client = TLSConfiguration.makeClientConfiguration()
+            if let caBundle = configuration.caBundle { client.trustRoots = .file(caBundle) }
+            tls = client
+        }
+        return try SQSTransport(
+            settings: .init(
+                host: endpoint.host, port: endpoint.port, tls: tls,
+                connectTimeout: configuration.upstreamConnectTimeout.timeAmount,
+                idleTimeout: configuration.upstreamIdleTimeout.timeAmount,
+                maxConnectionsPerLoop: configuration.upstreamMaxConnections),
+            group: group)
+    }
+
     /// The one upstream seam for SQS, S3 and the credential endpoints: the pooled client of
     /// ``makeClient(_:)`` and one retry policy and budget.
     public static func makeCaller(_ configuration: ProxyConfiguration) throws -> UpstreamCaller {
@@ -62,8 +82,9 @@ public enum ProxyRuntime {
         let group = MultiThreadedEventLoopGroup.singleton
         let client = caller.client
         let readTimeout = configuration.upstreamReadTimeout.timeAmount
+        let transport = try makeTransport(configuration, group: group)
         let upstream = SQSUpstream(
-            caller: caller, endpoint: configuration.sqsEndpoint, region: configuration.region,
+            caller: caller, transport: transport, endpoint: configuration.sqsEndpoint, region: configuration.region,
             credentials: credentials, readTimeout: readTimeout)
         let store = S3ObjectStore(
             caller: caller, endpoint: configuration.s3Endpoint, region: configuration.region, credentials: credentials,
@@ -134,7 +155,14 @@ public enum ProxyRuntime {
         var serviceConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         serviceConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
-        try await ServiceGroup(configuration: serviceConfiguration).run()
+        // The SQS connections close once the last request is answered.
+        do {
+            try await ServiceGroup(configuration: serviceConfiguration).run()
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+        await transport.shutdown()
     }
 }
 

@@ -118,6 +118,10 @@ public struct Setting: Sendable {
             "upstream-idle-timeout", "Seconds an unused upstream connection stays in the pool (default 30).",
             \.upstreamIdleTimeout),
         number(
+            "upstream-max-connections",
+            "Keep-alive connections to SQS per event loop (one loop a core) for calls that do not long-poll; more calls wait in order; 1 to 10000 (default 64).",
+            1...10000, \.upstreamMaxConnections),
+        number(
             "upstream-max-attempts",
             "Attempts of an upstream call in all, retries with jittered backoff included; 1 to 10 (default 3).", 1...10,
             \.upstreamMaxAttempts),

@@ -158,14 +158,27 @@ final class EventLoopConnectionPool {
         completeShutdownIfDone()
     }
 
+    /// Gives up the request whose promise's future is `response` (its task was cancelled).
+    func cancel(_ response: EventLoopFuture<UpstreamResponse>) {
+        guard let id = pending.first(where: { $0.value.promise.futureResult === response })?.key else { return }
+        abandon(id, waiting: .cancelled, running: .cancelled)
+    }
+
     private func timedOut(_ id: ConnectionPoolState.RequestID) {
-        guard let entry = pending[id] else { return }
         pending[id]?.timer = nil
+        abandon(id, waiting: .timedOutWaiting, running: .timedOut)
+    }
+
+    /// Fails a request: at once if it waits for a connection, else by closing its connection.
+    private func abandon(
+        _ id: ConnectionPoolState.RequestID, waiting: SQSTransportError, running: SQSTransportError
+    ) {
+        guard let entry = pending[id] else { return }
         if let connection = entry.connection {
-            connections[connection]?.timedOut()
+            connections[connection]?.abandon(with: running)
         } else {
             _ = state.cancel(id)
-            finish(id, .failure(.timedOutWaiting))
+            finish(id, .failure(waiting))
         }
     }
 

@@ -76,9 +76,16 @@ public final class SQSTransport: Sendable {
         return promise.futureResult
     }
 
-    /// Sends `request`; throws an ``SQSTransportError``.
+    /// Sends `request`; throws an ``SQSTransportError``. Cancelling the task fails the request with
+    /// `cancelled` and closes its connection if it had gone out.
     public func execute(_ request: UpstreamRequest, deadline: NIODeadline) async throws -> UpstreamResponse {
-        try await submit(request, deadline: deadline).get()
+        let response = submit(request, deadline: deadline)
+        return try await withTaskCancellationHandler {
+            try await response.get()
+        } onCancel: {
+            let eventLoop = response.eventLoop
+            eventLoop.execute { self.pools[ObjectIdentifier(eventLoop)]?.value.cancel(response) }
+        }
     }
 
     /// Stops taking requests: idle connections close at once, busy ones after their request.

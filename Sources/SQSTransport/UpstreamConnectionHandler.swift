@@ -64,9 +64,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         run(state.startRequest(isActive: isActive, closes: closes), request: request)
     }
 
-    /// The request's deadline passed.
-    func timedOut() {
-        run(state.timedOut())
+    /// The request's deadline passed, or its caller gave up: it fails with `error`.
+    func abandon(with error: SQSTransportError) {
+        run(state.abandon(with: error))
     }
 
     /// Closes the connection if it is idle (the pool shuts down).

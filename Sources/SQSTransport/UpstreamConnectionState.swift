@@ -97,12 +97,13 @@ struct UpstreamConnectionState {
         return .succeedRequest(response, reuse: keepAlive)
     }
 
-    /// The attempt's deadline passed while the request was on this connection.
-    mutating func timedOut() -> Action {
+    /// The attempt's deadline passed while the request was on this connection (`timedOut`), or
+    /// its caller gave up (`cancelled`): the connection cannot carry another request.
+    mutating func abandon(with error: SQSTransportError) -> Action {
         switch state {
         case .awaitingHead, .receivingBody:
             state = .closing
-            return .failRequest(.timedOut, close: true)
+            return .failRequest(error, close: true)
         case .idle, .closing, .closed:
             return .none
         }

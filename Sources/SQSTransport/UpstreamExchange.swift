@@ -43,6 +43,8 @@ public enum SQSTransportError: Error, Sendable, Equatable, CustomStringConvertib
     /// The deadline passed while the request waited for a connection: it never left.
     case timedOutWaiting
     case responseTooLarge(limit: Int)
+    /// The caller gave up (its task was cancelled).
+    case cancelled
     /// The transport was shut down.
     case shutDown
 
@@ -51,7 +53,7 @@ public enum SQSTransportError: Error, Sendable, Equatable, CustomStringConvertib
         switch self {
         case .connectFailed, .timedOutWaiting, .shutDown: return false
         case .connectionClosed(let written), .connectionFailed(let written, _): return written
-        case .timedOut, .responseTooLarge: return true
+        case .timedOut, .responseTooLarge, .cancelled: return true
         }
     }
 
@@ -64,6 +66,7 @@ public enum SQSTransportError: Error, Sendable, Equatable, CustomStringConvertib
         case .timedOut: return "no response in time"
         case .timedOutWaiting: return "no connection free in time"
         case .responseTooLarge(let limit): return "the response is larger than \(limit) bytes"
+        case .cancelled: return "cancelled"
         case .shutDown: return "the transport is shut down"
         }
     }

@@ -39,7 +39,7 @@ public struct UpstreamCaller: Sendable {
         self.retrier = retrier
     }
 
-    /// Makes one call.
+    /// Makes one call on the shared client.
     /// - Parameters:
     ///   - request: the request of an attempt, signed for the time it is made.
     ///   - answer: what an answer gives, and how it failed if it may be tried again; an error it
@@ -50,21 +50,35 @@ public struct UpstreamCaller: Sendable {
         answer: (HTTPClientResponse) async throws -> (result: Result, failure: UpstreamFailure?),
         failed: (any Error) -> Result
     ) async -> Result {
-        var dimensions = [("service", call.service)]
-        if let operation = call.operation { dimensions.append(("operation", operation)) }
-        func attempt() async -> (result: Result, failure: UpstreamFailure?) {
-            let started = ContinuousClock.now
-            defer {
-                Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: dimensions)
-                    .record(duration: ContinuousClock.now - started)
-            }
+        await self.call(call) {
             do {
                 return try await answer(try await client.execute(request(), deadline: .now() + call.timeout))
             } catch {
                 return (failed(error), UpstreamFailure.of(error))
             }
         }
-        guard call.retried else { return await attempt().result }
-        return await retrier.run(service: call.service, repeatable: call.repeatable, attempt)
+    }
+
+    /// Makes one call whose attempts are carried some other way (SQS's own transport): each
+    /// timed under the call's service and operation, retried under the policy and budget.
+    /// - Parameter attempt: one attempt: its result, and how it failed if it may be tried again.
+    public func call<Result>(
+        _ call: Call, attempt: () async -> (result: Result, failure: UpstreamFailure?)
+    ) async -> Result {
+        let timer = Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: call.dimensions)
+        func timed() async -> (result: Result, failure: UpstreamFailure?) {
+            let started = ContinuousClock.now
+            defer { timer.record(duration: ContinuousClock.now - started) }
+            return await attempt()
+        }
+        guard call.retried else { return await timed().result }
+        return await retrier.run(service: call.service, repeatable: call.repeatable, timed)
+    }
+}
+
+extension UpstreamCaller.Call {
+    var dimensions: [(String, String)] {
+        guard let operation else { return [("service", service)] }
+        return [("service", service), ("operation", operation)]
     }
 }

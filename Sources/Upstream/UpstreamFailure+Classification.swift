@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOPosix
+import SQSTransport
 
 #if canImport(Glibc)
     import Glibc
@@ -28,6 +29,15 @@ extension UpstreamFailure {
     /// request; one that broke may have. Timeouts are not retried (the client waits already).
     public static func of(_ error: any Error) -> UpstreamFailure? {
         switch error {
+        case let error as SQSTransportError:
+            switch error {
+            case .connectFailed, .connectionClosed(written: false), .connectionFailed(written: false, _):
+                return .notSent
+            case .connectionClosed(written: true), .connectionFailed(written: true, _):
+                return .serverError
+            case .timedOut, .timedOutWaiting, .responseTooLarge, .cancelled, .shutDown:
+                return nil
+            }
         case let error as HTTPClientError:
             if error == .connectTimeout { return .notSent }
             if error == .remoteConnectionClosed { return .serverError }

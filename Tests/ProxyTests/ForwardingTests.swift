@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOTestUtils
+import SQSTransport
 import Testing
 import Upstream
 
@@ -30,8 +31,11 @@ struct ForwardingTests {
     ) async throws {
         let upstreamServer = NIOHTTP1TestServer(group: MultiThreadedEventLoopGroup.singleton, aggregateBody: true)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let transport = try SQSTransport(
+            settings: .init(host: "127.0.0.1", port: upstreamServer.serverPort, tls: nil),
+            group: MultiThreadedEventLoopGroup.singleton)
         let upstream = SQSUpstream(
-            caller: UpstreamCaller(client: client, retrier: UpstreamRetrier()),
+            caller: UpstreamCaller(client: client, retrier: UpstreamRetrier()), transport: transport,
             endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamServer.serverPort)")!,
             region: "us-east-1", credentials: StaticCredentialProvider(Self.proxyCredentials),
             readTimeout: .seconds(10))
@@ -44,6 +48,7 @@ struct ForwardingTests {
             outcome = .failure(error)
         }
         try await client.shutdown()
+        await transport.shutdown()
         // The test server reports closing a connection that the client's shutdown already closed.
         try? upstreamServer.stop()
         try outcome.get()

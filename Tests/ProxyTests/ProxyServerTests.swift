@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOTestUtils
+import SQSTransport
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
@@ -21,6 +22,9 @@ struct ProxyServerTests {
     static func server(upstreamPort: Int, maxHeld: Int = 1024, readTimeout: TimeAmount = .seconds(10)) -> ProxyServer {
         let upstream = SQSUpstream(
             caller: UpstreamCaller(client: .shared, retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: 1))),
+            transport: try! SQSTransport(
+                settings: .init(host: "127.0.0.1", port: upstreamPort, tls: nil),
+                group: MultiThreadedEventLoopGroup.singleton),
             endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamPort)")!, region: "us-east-1",
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKIA", secretAccessKey: "s")),
             readTimeout: readTimeout)

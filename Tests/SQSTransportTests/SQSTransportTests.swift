@@ -85,9 +85,13 @@ final class ScriptedServer: Sendable {
         }
 
         func respond(_ context: ChannelHandlerContext, body: ByteBuffer, close: Bool = false) {
-            var headers: HTTPHeaders = ["content-length": "\(body.readableBytes)", "x-seen-host": head?.headers.first(name: "host") ?? ""]
+            var headers: HTTPHeaders = [
+                "content-length": "\(body.readableBytes)", "x-seen-host": head?.headers.first(name: "host") ?? "",
+            ]
             if close { headers.add(name: "connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                 if close { context.close(promise: nil) }
@@ -118,6 +122,13 @@ final class ScriptedServer: Sendable {
             body: ByteBuffer(string: body), mayLongPoll: longPoll)
     }
 
+    /// Sends `request` from `loop`, as the request path does from its client connection's loop.
+    static func send(
+        _ transport: SQSTransport, _ request: UpstreamRequest, on loop: any EventLoop, timeout: TimeAmount = .seconds(5)
+    ) async throws -> UpstreamResponse {
+        try await loop.flatSubmit { transport.submit(request, deadline: .now() + timeout) }.get()
+    }
+
     @Test func requestsShareOneKeptAliveConnection() async throws {
         let server = try await ScriptedServer(group: Self.group)
         let transport = try Self.transport(server)
@@ -139,12 +150,12 @@ final class ScriptedServer: Sendable {
         let server = try await ScriptedServer(group: Self.group)
         let transport = try Self.transport(server)
         let loop = Self.group.next()
-        let first = try await loop.flatSubmit { transport.submit(Self.request("/close"), deadline: .now() + .seconds(5)) }.get()
+        let first = try await Self.send(transport, Self.request("/close"), on: loop)
         #expect(first.status == .ok)
-        let idle = try await loop.flatSubmit { transport.submit(Self.request("/idle-close/20"), deadline: .now() + .seconds(5)) }.get()
+        let idle = try await Self.send(transport, Self.request("/idle-close/20"), on: loop)
         #expect(idle.status == .ok)
         try await Task.sleep(for: .milliseconds(100))
-        let third = try await loop.flatSubmit { transport.submit(Self.request("/ok", body: "x"), deadline: .now() + .seconds(5)) }.get()
+        let third = try await Self.send(transport, Self.request("/ok", body: "x"), on: loop)
         #expect(String(buffer: third.body) == "x")
         #expect(server.connections.load(ordering: .relaxed) == 3)
         await transport.shutdown()
@@ -173,10 +184,12 @@ final class ScriptedServer: Sendable {
         let transport = try Self.transport(server, maxConnections: 1)
         let loop = Self.group.next()
         let polls = try await loop.submit {
-            (0..<3).map { _ in transport.submit(Self.request("/later/1000", longPoll: true), deadline: .now() + .seconds(5)) }
+            (0..<3).map { _ in
+                transport.submit(Self.request("/later/1000", longPoll: true), deadline: .now() + .seconds(5))
+            }
         }.get()
         let started = ContinuousClock.now
-        let quick = try await loop.flatSubmit { transport.submit(Self.request("/ok", body: "q"), deadline: .now() + .seconds(5)) }.get()
+        let quick = try await Self.send(transport, Self.request("/ok", body: "q"), on: loop)
         #expect(String(buffer: quick.body) == "q")
         #expect(ContinuousClock.now - started < .milliseconds(900))
         for poll in polls { #expect(try await poll.get().status == .ok) }
@@ -190,9 +203,9 @@ final class ScriptedServer: Sendable {
         let transport = try Self.transport(server)
         let loop = Self.group.next()
         await #expect(throws: SQSTransportError.timedOut) {
-            try await loop.flatSubmit { transport.submit(Self.request("/later/2000"), deadline: .now() + .milliseconds(100)) }.get()
+            try await Self.send(transport, Self.request("/later/2000"), on: loop, timeout: .milliseconds(100))
         }
-        let next = try await loop.flatSubmit { transport.submit(Self.request("/ok", body: "after"), deadline: .now() + .seconds(5)) }.get()
+        let next = try await Self.send(transport, Self.request("/ok", body: "after"), on: loop)
         #expect(String(buffer: next.body) == "after")
         #expect(server.connections.load(ordering: .relaxed) == 2)
         await transport.shutdown()
@@ -204,7 +217,7 @@ final class ScriptedServer: Sendable {
         let transport = try Self.transport(server)
         let loop = Self.group.next()
         await #expect(throws: SQSTransportError.connectionClosed(written: true)) {
-            try await loop.flatSubmit { transport.submit(Self.request("/drop"), deadline: .now() + .seconds(5)) }.get()
+            try await Self.send(transport, Self.request("/drop"), on: loop)
         }
         await transport.shutdown()
         try await server.close()
@@ -243,9 +256,9 @@ final class ScriptedServer: Sendable {
         let server = try await ScriptedServer(group: Self.group)
         let transport = try Self.transport(server, idleTimeout: .milliseconds(100))
         let loop = Self.group.next()
-        _ = try await loop.flatSubmit { transport.submit(Self.request("/ok"), deadline: .now() + .seconds(5)) }.get()
+        _ = try await Self.send(transport, Self.request("/ok"), on: loop)
         try await Task.sleep(for: .milliseconds(400))
-        _ = try await loop.flatSubmit { transport.submit(Self.request("/ok"), deadline: .now() + .seconds(5)) }.get()
+        _ = try await Self.send(transport, Self.request("/ok"), on: loop)
         #expect(server.connections.load(ordering: .relaxed) == 2)
         await transport.shutdown()
         try await server.close()
@@ -255,13 +268,28 @@ final class ScriptedServer: Sendable {
         let server = try await ScriptedServer(group: Self.group)
         let transport = try Self.transport(server)
         let loop = Self.group.next()
-        let slow = try await loop.submit { transport.submit(Self.request("/later/300"), deadline: .now() + .seconds(5)) }.get()
+        let slow = try await loop.submit {
+            transport.submit(Self.request("/later/300"), deadline: .now() + .seconds(5))
+        }.get()
         try await Task.sleep(for: .milliseconds(50))
         await transport.shutdown()
         #expect(try await slow.get().status == .ok)
         await #expect(throws: SQSTransportError.shutDown) {
-            try await loop.flatSubmit { transport.submit(Self.request("/ok"), deadline: .now() + .seconds(5)) }.get()
+            try await Self.send(transport, Self.request("/ok"), on: loop)
         }
+        try await server.close()
+    }
+
+    @Test func aCancelledCallerFailsItsRequestAndFreesTheConnection() async throws {
+        let server = try await ScriptedServer(group: Self.group)
+        let transport = try Self.transport(server)
+        let started = ContinuousClock.now
+        let call = Task { try await transport.execute(Self.request("/later/3000"), deadline: .now() + .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        call.cancel()
+        await #expect(throws: SQSTransportError.cancelled) { try await call.value }
+        await transport.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(2))
         try await server.close()
     }
 }

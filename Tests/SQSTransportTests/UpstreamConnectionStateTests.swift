@@ -31,7 +31,11 @@ import Testing
         _ = state.startRequest(isActive: true)
         _ = state.responseHead(Self.head(keepAlive: false))
         let action = state.responseEnd()
-        #expect(action == .succeedRequest(UpstreamResponse(status: .ok, headers: Self.head(keepAlive: false).headers, body: ByteBuffer()), reuse: false))
+        #expect(
+            action
+                == .succeedRequest(
+                    UpstreamResponse(status: .ok, headers: Self.head(keepAlive: false).headers, body: ByteBuffer()),
+                    reuse: false))
         #expect(state.state == .closing)
         #expect(state.channelInactive() == .forgetConnection)
     }
@@ -97,7 +101,8 @@ import Testing
         _ = state.startRequest(isActive: true)
         _ = state.responseHead(Self.head())
         #expect(state.responseBodyPart(ByteBuffer(string: "0123456789")) == .none)
-        #expect(state.responseBodyPart(ByteBuffer(string: "x")) == .failRequest(.responseTooLarge(limit: 10), close: true))
+        #expect(
+            state.responseBodyPart(ByteBuffer(string: "x")) == .failRequest(.responseTooLarge(limit: 10), close: true))
         #expect(state.responseBodyPart(ByteBuffer(string: "y")) == .none)
         #expect(state.responseEnd() == .none)
         #expect(state.channelInactive() == .forgetConnection)
@@ -105,9 +110,9 @@ import Testing
 
     @Test func aTimeoutFailsTheRequestAndCloses() {
         var state = UpstreamConnectionState(maxResponseSize: 10)
-        #expect(state.timedOut() == .none)
+        #expect(state.abandon(with: .timedOut) == .none)
         _ = state.startRequest(isActive: true)
-        #expect(state.timedOut() == .failRequest(.timedOut, close: true))
+        #expect(state.abandon(with: .timedOut) == .failRequest(.timedOut, close: true))
         #expect(state.channelInactive() == .forgetConnection)
         #expect(state.channelInactive() == .none)
     }
@@ -115,11 +120,15 @@ import Testing
     @Test func errorsFailTheRequestWithWhetherItWasWritten() {
         var before = UpstreamConnectionState(maxResponseSize: 10)
         _ = before.startRequest(isActive: true)
-        #expect(before.errorCaught(ChannelError.eof) == .failRequest(.connectionFailed(written: false, "\(ChannelError.eof)"), close: true))
+        #expect(
+            before.errorCaught(ChannelError.eof)
+                == .failRequest(.connectionFailed(written: false, "\(ChannelError.eof)"), close: true))
         var after = UpstreamConnectionState(maxResponseSize: 10)
         _ = after.startRequest(isActive: true)
         _ = after.requestWritten()
-        #expect(after.errorCaught(ChannelError.eof) == .failRequest(.connectionFailed(written: true, "\(ChannelError.eof)"), close: true))
+        #expect(
+            after.errorCaught(ChannelError.eof)
+                == .failRequest(.connectionFailed(written: true, "\(ChannelError.eof)"), close: true))
         var idle = UpstreamConnectionState(maxResponseSize: 10)
         #expect(idle.errorCaught(ChannelError.eof) == .closeConnection)
     }
