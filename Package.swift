@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "sqs-extended-proxy", targets: ["sqs-extended-proxy"]),
         // The pure codecs and signing, for the micro-benchmarks in Benchmarks/.
         .library(name: "SQSExtendedProxyCore", targets: ["SQSWire", "ExtendedPayload", "AWSSigning"]),
+        // The SQS transport, for the stack floor in Benchmarks/.
+        .library(name: "SQSTransport", targets: ["SQSTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),

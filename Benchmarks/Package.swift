@@ -33,6 +33,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "SQSTransport", package: "sqs-extended-proxy"),
             ],
             path: "Benchmarks/StackFloor"
         ),

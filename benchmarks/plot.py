@@ -1,5 +1,5 @@
 """Draws benchmarks/results/small-messages.png from small-messages.json: requests per second and
-p99 latency against connections, for each path (the stack floor's forwarding path too, dashed),
+p99 latency against connections, for each path (the stack floor's two forwarding paths too, dashed),
 each action, on the fixed-answer backend."""
 
 import json
@@ -18,7 +18,9 @@ runs = [r for r in json.loads(source.read_text())["runs"] if r["backend"] == "fi
 actions = sorted({r["action"] for r in runs}, reverse=True)
 figure, axes = plt.subplots(len(actions), 2, figsize=(11, 4 * len(actions)), squeeze=False)
 for row, action in enumerate(actions):
-    for path, style in (("direct", "o-"), ("nginx", "s-"), ("stack", "x--"), ("proxy", "^-")):
+    for path, style in (
+        ("direct", "o-"), ("nginx", "s-"), ("stack", "x--"), ("transport", "d--"), ("proxy", "^-"),
+    ):
         points = sorted((r["connections"], r["rps"], r["p99_us"] / 1000) for r in runs if r["action"] == action and r["path"] == path)
         if not points:
             continue

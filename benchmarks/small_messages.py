@@ -12,8 +12,10 @@ and, on the fixed-answer backend, the floor under the proxy (Benchmarks/StackFlo
 server and client stack doing none of the proxy's work):
 
   server  the proxy's HTTP server (NIOAsyncChannel) answering by itself: no upstream call;
-  stack   the same server sending every request on with AsyncHTTPClient, as the proxy does, but
-          without decoding, signing, metrics or logging.
+  stack   the same server sending every request on with AsyncHTTPClient (the proxy's S3 client,
+          its SQS client until session 7), without decoding, signing, metrics or logging;
+  transport  the same server sending every request on with the proxy's SQS transport
+          (SQSTransport), as the proxy does, likewise without the proxy's work.
 
 Two backends: a fixed-answer SQS responder (nginx answering every call with one fixed result, fast
 enough not to be the bottleneck) and moto server (realistic, and itself the bottleneck). The load
@@ -178,7 +180,7 @@ def main():
         nginx_pids.append(start_nginx("fixed-answer-nginx.conf", port=fixed_port))
 
         print(f"{os.cpu_count()} cores; wrk 1 thread; {options.seconds} s per measurement; proxy {options.proxy}")
-        header = f"{'backend':<7} {'action':<15} {'conns':>5} {'path':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'errors':>7} {'hop CPU us/req':>17}"
+        header = f"{'backend':<7} {'action':<15} {'conns':>5} {'path':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'errors':>7} {'hop CPU us/req':>17}"
         print(header)
         for backend in options.backends.split(","):
             upstream_port = fixed_port if backend == "fixed" else moto_port
@@ -192,13 +194,17 @@ def main():
             hops = {"proxy": measured}
             paths = [("direct", upstream_port), ("nginx", hop_port)]
             if backend == "fixed" and Path(options.stack_floor).exists():
-                server_port, stack_port = free_port(), free_port()
-                for mode, port, target in (("answer", server_port, []), ("forward", stack_port, [f"http://127.0.0.1:{upstream_port}"])):
+                upstream_url = f"http://127.0.0.1:{upstream_port}"
+                for path, mode, target in (
+                    ("server", "answer", []), ("stack", "forward", [upstream_url]),
+                    ("transport", "transport", [upstream_url]),
+                ):
+                    port = free_port()
                     floor = subprocess.Popen([options.stack_floor, mode, str(port), *target], stdout=subprocess.DEVNULL)
                     children.append(floor)
                     wait_for(port, floor)
-                    hops["server" if mode == "answer" else "stack"] = Process(floor.pid)
-                paths += [("server", server_port), ("stack", stack_port)]
+                    hops[path] = Process(floor.pid)
+                    paths.append((path, port))
             paths.append(("proxy", proxy_port))
             measured.reset_peak()
             timeout = 2 if backend == "fixed" else 30
@@ -223,7 +229,7 @@ def main():
                                "hop_cpu_us_per_request": cpu_per_request}
                         results["runs"].append(run)
                         print(
-                            f"{backend:<7} {action:<15} {count:>5} {path:<7} {result['rps']:>9.0f} "
+                            f"{backend:<7} {action:<15} {count:>5} {path:<9} {result['rps']:>9.0f} "
                             f"{result['p50_us'] / 1000:>8.2f} {result['p99_us'] / 1000:>8.2f} {result['p999_us'] / 1000:>9.2f} "
                             f"{int(result['errors'] + result['non2xx']):>7} "
                             + (f"{cpu_per_request:>17.0f}" if cpu_per_request is not None else f"{'':>17}")
