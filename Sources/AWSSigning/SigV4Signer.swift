@@ -93,20 +93,19 @@ public struct SigV4Signer: Sendable {
         payloadHash: String, accessKeyID: String, secret: String, date: SigningDate
     ) -> Signature {
         let (canonicalHeaders, signedHeaders) = Self.canonicalHeaders(headers)
-        let canonicalRequest = [
-            method.uppercased(),
-            canonicalURI(path),
-            Self.canonicalQuery(query),
-            canonicalHeaders,
-            signedHeaders,
-            payloadHash,
-        ].joined(separator: "\n")
+        var canonicalRequest = method.uppercased()
+        canonicalRequest.reserveCapacity(canonicalHeaders.utf8.count + signedHeaders.utf8.count + 256)
+        for part in [canonicalURI(path), Self.canonicalQuery(query), canonicalHeaders, signedHeaders, payloadHash] {
+            canonicalRequest += "\n"
+            canonicalRequest += part
+        }
         let scope = "\(date.day)/\(region)/\(service)/aws4_request"
-        let stringToSign = [
-            "AWS4-HMAC-SHA256", date.timestamp, scope, Self.payloadHash(Array(canonicalRequest.utf8)),
-        ].joined(separator: "\n")
-        let key = signingKey(secret: secret, day: date.day)
-        let signature = Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        let stringToSign =
+            "AWS4-HMAC-SHA256\n" + date.timestamp + "\n" + scope + "\n" + Self.payloadHash(canonicalRequest.utf8)
+        var mac = keyedMAC(secret: secret, day: date.day)
+        stringToSign.utf8.withContiguousStorageIfAvailable { mac.update(data: UnsafeRawBufferPointer($0)) }
+            ?? mac.update(data: Array(stringToSign.utf8))
+        let signature = Hex.lowercase(mac.finalize())
         let authorization =
             "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
@@ -115,14 +114,16 @@ public struct SigV4Signer: Sendable {
             signedHeaders: signedHeaders, authorization: authorization, headers: [("X-Amz-Date", date.timestamp)])
     }
 
-    func signingKey(secret: String, day: String) -> SymmetricKey {
+    /// An HMAC keyed with the signing key of `secret` on `day`, ready for the string to sign: the
+    /// key is derived (four HMACs) and the HMAC keyed once a day or when the credentials rotate.
+    func keyedMAC(secret: String, day: String) -> HMAC<SHA256> {
         let inputs = SigningKeyCache.Inputs(secret: secret, day: day, region: region, service: service)
-        return keys.key(for: inputs) {
+        return keys.mac(for: inputs) {
             var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
             for part in [day, region, service, "aws4_request"] {
                 key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
             }
-            return key
+            return HMAC<SHA256>(key: key)
         }
     }
 
@@ -168,13 +169,23 @@ public struct SigV4Signer: Sendable {
     /// Canonical header lines (lowercase names, trimmed values with inner runs of spaces folded,
     /// repeated names joined with commas, sorted) and the signed-headers list.
     static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (String, String) {
-        var merged: [String: [String]] = [:]
-        for header in headers {
-            merged[header.name.lowercased(), default: []].append(foldSpaces(header.value))
+        let sorted = headers.enumerated()
+            .map { (name: $0.element.name.lowercased(), value: foldSpaces($0.element.value), order: $0.offset) }
+            .sorted { $0.name == $1.name ? $0.order < $1.order : $0.name < $1.name }
+        var lines = ""
+        var names = ""
+        lines.reserveCapacity(sorted.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        for (index, header) in sorted.enumerated() {
+            if index > 0 && sorted[index - 1].name == header.name {
+                lines.removeLast()
+                lines += "," + header.value + "\n"
+                continue
+            }
+            if !names.isEmpty { names += ";" }
+            names += header.name
+            lines += header.name + ":" + header.value + "\n"
         }
-        let names = merged.keys.sorted()
-        let lines = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
-        return (lines, names.joined(separator: ";"))
+        return (lines, names)
     }
 
     static func foldSpaces(_ value: String) -> String {
@@ -205,8 +216,8 @@ public struct SigV4Signer: Sendable {
     }
 }
 
-/// The last signing key derived: deriving one takes four HMACs, and its inputs change once a day or
-/// when the credentials rotate.
+/// The HMAC keyed with the last signing key derived: deriving one takes four HMACs and keying the
+/// HMAC two hashes more, and their inputs change once a day or when the credentials rotate.
 final class SigningKeyCache: Sendable {
     struct Inputs: Equatable, Sendable {
         var secret: String
@@ -215,14 +226,20 @@ final class SigningKeyCache: Sendable {
         var service: String
     }
 
-    private let last = Mutex<(inputs: Inputs, key: [UInt8])?>(nil)
+    /// A keyed HMAC shared between threads. Sound because swift-crypto's digests copy their
+    /// context before the first update of a copy that is not the only one (copy on write): the
+    /// cached value is never updated, every user updates its own copy.
+    private struct SharedMAC: @unchecked Sendable {
+        let mac: HMAC<SHA256>
+    }
 
-    func key(for inputs: Inputs, derive: () -> SymmetricKey) -> SymmetricKey {
-        if let last = last.withLock({ $0 }), last.inputs == inputs { return SymmetricKey(data: last.key) }
-        let key = derive()
-        let bytes = key.withUnsafeBytes { Array($0) }
-        last.withLock { $0 = (inputs, bytes) }
-        return key
+    private let last = Mutex<(inputs: Inputs, mac: SharedMAC)?>(nil)
+
+    func mac(for inputs: Inputs, derive: () -> HMAC<SHA256>) -> HMAC<SHA256> {
+        if let last = last.withLock({ $0 }), last.inputs == inputs { return last.mac.mac }
+        let mac = SharedMAC(mac: derive())
+        last.withLock { $0 = (inputs, mac) }
+        return mac.mac
     }
 }
 

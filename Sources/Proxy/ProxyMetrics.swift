@@ -1,5 +1,6 @@
 import Metrics
 import NIOHTTP1
+import Upstream
 
 /// The proxy's metrics, recorded through swift-metrics under Prometheus names. Upstream call
 /// latencies and retries are recorded where the calls are made (`SQSUpstream`, `S3ObjectStore`).
@@ -20,9 +21,24 @@ public enum ProxyMetrics {
             case 400..<500: "client_error"
             default: "server_error"
             }
-        Counter(label: "sqs_proxy_requests_total", dimensions: [("action", action), ("outcome", outcome)]).increment()
-        Timer(label: "sqs_proxy_request_duration_seconds", dimensions: [("action", action)]).record(duration: duration)
+        let (counter, timer) = requestHandles.handles(for: RequestKey(action: action, outcome: outcome)) {
+            (
+                Counter(label: "sqs_proxy_requests_total", dimensions: [("action", action), ("outcome", outcome)]),
+                Timer(label: "sqs_proxy_request_duration_seconds", dimensions: [("action", action)])
+            )
+        }
+        counter.increment()
+        timer.record(duration: duration)
     }
+
+    private struct RequestKey: Hashable {
+        var action: String
+        var outcome: String
+    }
+
+    /// The handles of every request's metrics, made once per action and outcome rather than looked
+    /// up in the metrics backend for every request.
+    private static let requestHandles = MetricHandles<RequestKey, (Counter, Timer)>()
 
     /// An error the proxy answered itself, by its SQS error code.
     static func errorAnswered(kind: String) {

@@ -6,13 +6,18 @@ struct JSONParser {
     static let maxDepth = 64
 
     private let bytes: UnsafeRawBufferPointer
+    /// Objects and arrays below the top level are checked but not built: they stand as empty ones.
+    private let shallow: Bool
     private var index = 0
     private var scratch: [UInt8] = []
 
     private static let invalid = SQSError.malformedRequest("The request body is not valid JSON.")
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// - Parameter shallow: build the top-level value alone; nested objects and arrays are
+    ///   checked and become empty ones (a request forwarded as it came needs no more).
+    init(_ bytes: UnsafeRawBufferPointer, shallow: Bool = false) {
         self.bytes = bytes
+        self.shallow = shallow
     }
 
     /// The one value the document holds.
@@ -74,7 +79,8 @@ struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw Self.invalid }
             index += 1
-            members[key] = try parseValue(depth: depth + 1)
+            let value = try parseValue(depth: depth + 1)
+            if !(shallow && depth > 0) { members[key] = value }
             skipWhitespace()
             guard index < bytes.count else { throw Self.invalid }
             index += 1
@@ -95,7 +101,8 @@ struct JSONParser {
             return .array(elements)
         }
         while true {
-            elements.append(try parseValue(depth: depth + 1))
+            let element = try parseValue(depth: depth + 1)
+            if !(shallow && depth > 0) { elements.append(element) }
             skipWhitespace()
             guard index < bytes.count else { throw Self.invalid }
             index += 1

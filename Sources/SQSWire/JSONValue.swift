@@ -55,13 +55,16 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue {
     /// Parses a JSON document.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(SQSError) -> JSONValue {
-        try withContiguousBytes(bytes) { buffer throws(SQSError) in try parse(buffer) }
+    /// - Parameter shallow: check the whole document but build its top level alone: nested objects
+    ///   and arrays become empty ones.
+    public static func parse(_ bytes: some Collection<UInt8>, shallow: Bool = false) throws(SQSError) -> JSONValue {
+        try withContiguousBytes(bytes) { buffer throws(SQSError) in try parse(buffer, shallow: shallow) }
     }
 
     /// Parses a JSON document.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SQSError) -> JSONValue {
-        var parser = JSONParser(bytes)
+    /// - Parameter shallow: as above.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, shallow: Bool = false) throws(SQSError) -> JSONValue {
+        var parser = JSONParser(bytes, shallow: shallow)
         return try parser.parseDocument()
     }
 

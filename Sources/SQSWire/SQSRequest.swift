@@ -59,10 +59,14 @@ public enum SQSRequestDecoder {
         }
     }
 
+    /// A request the proxy rewrites is parsed whole; one it forwards as it came is checked whole
+    /// but only its top level is built (for the required members and the queue URL).
     private static func decodeJSON(target: String?, body: some Collection<UInt8>) throws(SQSError) -> SQSRequest {
         let action = try jsonAction(target: target)
+        let shallow = RequestSchema.forAction(action) == nil
         return try decodeJSON(
-            action: action, document: body.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(body))
+            action: action,
+            document: body.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(body, shallow: shallow))
     }
 
     /// The action a JSON-protocol request's `X-Amz-Target` names.

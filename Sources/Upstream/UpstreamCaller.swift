@@ -65,7 +65,10 @@ public struct UpstreamCaller: Sendable {
     public func call<Result>(
         _ call: Call, attempt: () async -> (result: Result, failure: UpstreamFailure?)
     ) async -> Result {
-        let timer = Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: call.dimensions)
+        let timer = Self.timers.handles(for: UpstreamCaller.TimerKey(service: call.service, operation: call.operation))
+        {
+            Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: call.dimensions)
+        }
         func timed() async -> (result: Result, failure: UpstreamFailure?) {
             let started = ContinuousClock.now
             defer { timer.record(duration: ContinuousClock.now - started) }
@@ -74,6 +77,16 @@ public struct UpstreamCaller: Sendable {
         guard call.retried else { return await timed().result }
         return await retrier.run(service: call.service, repeatable: call.repeatable, timed)
     }
+}
+
+extension UpstreamCaller {
+    fileprivate struct TimerKey: Hashable {
+        var service: String
+        var operation: String?
+    }
+
+    /// The timers of upstream calls, by service and operation.
+    fileprivate static let timers = MetricHandles<TimerKey, Timer>()
 }
 
 extension UpstreamCaller.Call {

@@ -68,6 +68,21 @@ struct JSONParserTests {
         #expect(throws: SQSError.self) { try JSONValue.parse(Array(text.utf8)) }
     }
 
+    @Test func aShallowParseKeepsTheTopLevelAndChecksTheRest() throws {
+        let text = #"{"QueueUrl":"http://q/1/a","Tags":{"a":"b"},"Names":["x",{"y":[1]}],"Max":3}"#
+        let shallow = try JSONValue.parse(Array(text.utf8), shallow: true)
+        #expect(
+            shallow
+                == .object([
+                    "QueueUrl": .string("http://q/1/a"), "Tags": .object([:]), "Names": .array([]), "Max": .integer(3),
+                ]))
+        #expect(try JSONValue.parse(Array(#"["a",["b"]]"#.utf8), shallow: true) == .array([.string("a"), .array([])]))
+        #expect(throws: SQSError.self) {
+            try JSONValue.parse(Array(#"{"QueueUrl":"q","Tags":{"a":}}"#.utf8), shallow: true)
+        }
+        #expect(throws: SQSError.self) { try JSONValue.parse(Array(#"{"Tags":["\ud800"]}"#.utf8), shallow: true) }
+    }
+
     @Test func invalidUTF8IsRefused() {
         #expect(throws: SQSError.self) { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) }
         #expect(throws: SQSError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
