@@ -412,8 +412,9 @@ def test_health_check_command_for_the_container_image(start_proxy):
 
 
 def tls_terminator(upstream, directory):
-    """An HTTPS server on 127.0.0.1 that relays to `upstream`, with a certificate from a new
-    certificate authority; returns its URL and the authority's PEM file."""
+    """An HTTPS server on 127.0.0.1 that relays to `upstream`, with a certificate for 127.0.0.1 and
+    localhost from a new certificate authority; returns it (the server names clients sent are in
+    its `sni_names`), its URL and the authority's PEM file."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -436,7 +437,12 @@ def tls_terminator(upstream, directory):
         x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
         .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
         .sign(ca_key, hashes.SHA256())
     )
     ca_file, cert_file, key_file = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
@@ -460,8 +466,10 @@ def tls_terminator(upstream, directory):
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.sni_names = []
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda _socket, name, _context: server.sni_names.append(name)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"https://127.0.0.1:{server.server_address[1]}", str(ca_file)
@@ -486,5 +494,19 @@ def test_https_upstream_certificates_are_verified(launch, moto, tmp_path):
             url_of_queue = client.create_queue(QueueName=name)["QueueUrl"]
             assert url_of_queue.endswith("/" + name)
             client.delete_queue(QueueUrl=url_of_queue)
+        # An IP address is not sent as a server name.
+        assert server.sni_names == [] or set(server.sni_names) == {None}
+    finally:
+        server.shutdown()
+
+
+def test_https_upstream_gets_the_host_name_as_sni(launch, moto, tmp_path):
+    server, url, ca_file = tls_terminator(moto, tmp_path)
+    try:
+        named = url.replace("127.0.0.1", "localhost")
+        proxy = launch("--sqs-endpoint", named, "--ca-bundle", ca_file, credentials=True)
+        client = make_client(proxy.endpoint)
+        client.list_queues()
+        assert "localhost" in server.sni_names
     finally:
         server.shutdown()
