@@ -159,6 +159,7 @@ let package = Package(
             name: "UpstreamTests",
             dependencies: [
                 "Upstream",
+                "SQSTransport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

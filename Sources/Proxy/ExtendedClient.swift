@@ -122,16 +122,7 @@ struct ExtendedClient: Sendable {
     private func upload(_ uploads: [(key: String, body: String)], bucket: String) async throws(SQSError) {
         let failures = await withTaskGroup(of: (String, ObjectStoreError?).self) { group in
             for (key, body) in uploads {
-                group.addTask {
-                    do throws(ObjectStoreError) {
-                        let bytes = ByteBuffer(string: body)
-                        try await payloads.put(bucket: bucket, key: key, body: bytes)
-                        ProxyMetrics.payloadOffloaded(bytes: bytes.readableBytes)
-                        return (key, nil)
-                    } catch {
-                        return (key, error)
-                    }
-                }
+                group.addTask { (key, await store(body, bucket: bucket, key: key)) }
             }
             var results: [(String, ObjectStoreError?)] = []
             for await result in group { results.append(result) }
@@ -235,29 +226,32 @@ struct ExtendedClient: Sendable {
     /// Reads the payloads of offloaded messages concurrently: those that stream are only opened;
     /// the others are read whole.
     private func fetch(_ fetches: [ReceivePlan.Fetch]) async -> [Result<FetchedPayload, ObjectStoreError>] {
+        // Each child returns its index with its result. Swift 6.3's release build miscompiled the
+        // index when the child caught with a typed `do throws` in the closure itself (a garbage
+        // index, and a crash): the fetch is a method of its own, as is every such child's work.
         await withTaskGroup(of: (Int, Result<FetchedPayload, ObjectStoreError>).self) { group in
             for (index, fetch) in fetches.enumerated() {
-                let pointer = fetch.pointer
-                group.addTask {
-                    do throws(ObjectStoreError) {
-                        guard !fetch.streams else {
-                            return (
-                                index,
-                                .success(.streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key)))
-                            )
-                        }
-                        // An object larger than its size attribute says is read up to a margin.
-                        let bytes = try await payloads.get(
-                            bucket: pointer.bucket, key: pointer.key, maxSize: 4 * Self.heldPayloadLimit)
-                        return (index, .success(.held(String(buffer: bytes))))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+                group.addTask { (index, await fetchOne(fetch)) }
             }
-            var results = [Result<FetchedPayload, ObjectStoreError>?](repeating: nil, count: fetches.count)
+            var results: [Int: Result<FetchedPayload, ObjectStoreError>] = [:]
             for await (index, result) in group { results[index] = result }
-            return results.map { $0! }
+            return fetches.indices.map { results[$0]! }
+        }
+    }
+
+    /// Reads one payload whole, or opens it to stream.
+    private func fetchOne(_ fetch: ReceivePlan.Fetch) async -> Result<FetchedPayload, ObjectStoreError> {
+        let pointer = fetch.pointer
+        do throws(ObjectStoreError) {
+            guard !fetch.streams else {
+                return .success(.streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key)))
+            }
+            // An object larger than its size attribute says is read up to a margin.
+            let bytes = try await payloads.get(
+                bucket: pointer.bucket, key: pointer.key, maxSize: 4 * Self.heldPayloadLimit)
+            return .success(.held(String(buffer: bytes)))
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -331,6 +325,18 @@ struct ExtendedClient: Sendable {
     /// Deletes payloads of the proxy's bucket concurrently; failures are logged, never raised.
     func deletePayloads(_ keys: [String]) async {
         await deleteObjects(keys.map { PayloadPointer(bucket: settings.bucket ?? "", key: $0) })
+    }
+
+    /// Stores one body; the error if it failed. (A method of its own: see ``fetch(_:)``.)
+    private func store(_ body: String, bucket: String, key: String) async -> ObjectStoreError? {
+        do throws(ObjectStoreError) {
+            let bytes = ByteBuffer(string: body)
+            try await payloads.put(bucket: bucket, key: key, body: bytes)
+            ProxyMetrics.payloadOffloaded(bytes: bytes.readableBytes)
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// Deletes payload objects concurrently; failures are logged, never raised.
