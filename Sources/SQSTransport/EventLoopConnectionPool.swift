@@ -7,9 +7,11 @@ import NIOSSL
 /// makes connections, runs each request within its deadline. Used on its event loop only, so it
 /// needs no lock.
 final class EventLoopConnectionPool {
+    typealias Completion = @Sendable (Result<UpstreamResponse, SQSTransportError>) -> Void
+
     private struct Pending {
         var request: UpstreamRequest
-        let promise: EventLoopPromise<UpstreamResponse>
+        let completion: Completion
         var timer: Scheduled<Void>?
         var connection: ConnectionPoolState.ConnectionID?
     }
@@ -30,11 +32,11 @@ final class EventLoopConnectionPool {
         self.state = ConnectionPoolState(maxConnections: settings.maxConnectionsPerLoop)
     }
 
-    /// Runs `request`; the promise gets its response or an ``SQSTransportError``.
-    func execute(_ request: UpstreamRequest, deadline: NIODeadline, promise: EventLoopPromise<UpstreamResponse>) {
-        let id = ConnectionPoolState.RequestID(value: makeID())
+    /// Runs `request` (`id` unique in the transport); `completion` gets its response or error.
+    func execute(_ request: UpstreamRequest, id: Int, deadline: NIODeadline, completion: @escaping Completion) {
+        let id = ConnectionPoolState.RequestID(value: id)
         let timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in timedOut(id) }
-        pending[id] = Pending(request: request, promise: promise, timer: timer)
+        pending[id] = Pending(request: request, completion: completion, timer: timer)
         lease(id)
     }
 
@@ -158,10 +160,9 @@ final class EventLoopConnectionPool {
         completeShutdownIfDone()
     }
 
-    /// Gives up the request whose promise's future is `response` (its task was cancelled).
-    func cancel(_ response: EventLoopFuture<UpstreamResponse>) {
-        guard let id = pending.first(where: { $0.value.promise.futureResult === response })?.key else { return }
-        abandon(id, waiting: .cancelled, running: .cancelled)
+    /// Gives up request `id` (its caller's task was cancelled).
+    func cancel(_ id: Int) {
+        abandon(ConnectionPoolState.RequestID(value: id), waiting: .cancelled, running: .cancelled)
     }
 
     private func timedOut(_ id: ConnectionPoolState.RequestID) {
@@ -185,7 +186,7 @@ final class EventLoopConnectionPool {
     private func finish(_ id: ConnectionPoolState.RequestID, _ result: Result<UpstreamResponse, SQSTransportError>) {
         guard let entry = pending.removeValue(forKey: id) else { return }
         entry.timer?.cancel()
-        entry.promise.completeWith(result.mapError { $0 })
+        entry.completion(result)
     }
 
     private func completeShutdownIfDone() {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// The proxy's HTTP/1.1 client for SQS calls: keep-alive connections to one endpoint, pooled per
 /// event loop, a request run on the event loop its caller runs on (the client connection's, for
@@ -45,6 +46,7 @@ public final class SQSTransport: Sendable {
     }
 
     private let group: any EventLoopGroup
+    private let nextRequestID = Atomic(0)
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<EventLoopConnectionPool>]
 
     /// - Throws: when the TLS settings cannot be loaded (a CA bundle that cannot be read).
@@ -59,33 +61,41 @@ public final class SQSTransport: Sendable {
         self.pools = pools
     }
 
-    /// Sends `request` on the calling event loop's pool (another of the group's when the caller
-    /// is not on one); fails with an ``SQSTransportError``.
+    /// Sends `request`; throws an ``SQSTransportError``. It runs on the calling event loop's pool
+    /// (another of the group's when the caller is not on one). Cancelling the task fails the
+    /// request with `cancelled` and closes its connection if it had gone out.
+    public func execute(_ request: UpstreamRequest, deadline: NIODeadline) async throws -> UpstreamResponse {
+        let eventLoop = group.any()
+        guard let pool = pools[ObjectIdentifier(eventLoop)] else { throw SQSTransportError.shutDown }
+        let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                let completion: EventLoopConnectionPool.Completion = { continuation.resume(with: $0) }
+                if eventLoop.inEventLoop {
+                    pool.value.execute(request, id: id, deadline: deadline, completion: completion)
+                } else {
+                    eventLoop.execute {
+                        pool.value.execute(request, id: id, deadline: deadline, completion: completion)
+                    }
+                }
+            }
+        } onCancel: {
+            eventLoop.execute { pool.value.cancel(id) }
+        }
+    }
+
+    /// Sends `request` from the event loop it is called on; for tests that drive several
+    /// requests from one loop at once.
     func submit(_ request: UpstreamRequest, deadline: NIODeadline) -> EventLoopFuture<UpstreamResponse> {
         let eventLoop = group.any()
         let promise = eventLoop.makePromise(of: UpstreamResponse.self)
-        guard let pool = pools[ObjectIdentifier(eventLoop)] else {
-            promise.fail(SQSTransportError.shutDown)
-            return promise.futureResult
-        }
-        if eventLoop.inEventLoop {
-            pool.value.execute(request, deadline: deadline, promise: promise)
-        } else {
-            eventLoop.execute { pool.value.execute(request, deadline: deadline, promise: promise) }
+        let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
+        eventLoop.execute {
+            self.pools[ObjectIdentifier(eventLoop)]?.value.execute(request, id: id, deadline: deadline) {
+                promise.completeWith($0.mapError { $0 })
+            }
         }
         return promise.futureResult
-    }
-
-    /// Sends `request`; throws an ``SQSTransportError``. Cancelling the task fails the request with
-    /// `cancelled` and closes its connection if it had gone out.
-    public func execute(_ request: UpstreamRequest, deadline: NIODeadline) async throws -> UpstreamResponse {
-        let response = submit(request, deadline: deadline)
-        return try await withTaskCancellationHandler {
-            try await response.get()
-        } onCancel: {
-            let eventLoop = response.eventLoop
-            eventLoop.execute { self.pools[ObjectIdentifier(eventLoop)]?.value.cancel(response) }
-        }
     }
 
     /// Stops taking requests: idle connections close at once, busy ones after their request.
