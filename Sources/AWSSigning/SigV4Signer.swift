@@ -70,7 +70,7 @@ public struct SigV4Signer: Sendable {
         payloadHash: String, credentials: AWSCredentials, date: SigningDate
     ) -> Signature {
         var headers = headers.filter {
-            let name = $0.name.lowercased()
+            let name = $0.name.asciiLowercased
             return name != "x-amz-date" && name != "authorization"
                 && !(credentials.sessionToken != nil && name == "x-amz-security-token")
         }
@@ -170,7 +170,7 @@ public struct SigV4Signer: Sendable {
     /// repeated names joined with commas, sorted) and the signed-headers list.
     static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (String, String) {
         let sorted = headers.enumerated()
-            .map { (name: $0.element.name.lowercased(), value: foldSpaces($0.element.value), order: $0.offset) }
+            .map { (name: $0.element.name.asciiLowercased, value: foldSpaces($0.element.value), order: $0.offset) }
             .sorted { $0.name == $1.name ? $0.order < $1.order : $0.name < $1.name }
         var lines = ""
         var names = ""

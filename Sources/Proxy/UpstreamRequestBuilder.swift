@@ -1,6 +1,7 @@
 import AWSCredentialChain
 import AWSSigning
 import NIOHTTP1
+import TextCoding
 
 /// Turns a client's request into the request the proxy sends upstream: the client's signature and
 /// hop-by-hop headers removed, `Host` set to the upstream, signed with the proxy's credentials.
@@ -34,7 +35,7 @@ public struct UpstreamRequestBuilder: Sendable {
         var toSign: [(name: String, value: String)] = [("host", endpoint.hostHeader)]
         headers.add(name: "Host", value: endpoint.hostHeader)
         for (name, value) in clientHeaders {
-            let lowercased = name.lowercased()
+            let lowercased = name.asciiLowercased
             if Self.droppedHeaders.contains(lowercased) { continue }
             headers.add(name: name, value: value)
             if Self.signedHeaders.contains(lowercased) { toSign.append((lowercased, value)) }
@@ -42,7 +43,8 @@ public struct UpstreamRequestBuilder: Sendable {
         let signature = signer.sign(
             method: method.rawValue, path: upstreamPath, query: query, headers: toSign, payloadHash: payloadHash,
             credentials: credentials, date: date)
-        for header in signature.headers { headers.replaceOrAdd(name: header.name, value: header.value) }
+        // The client's own date, token and signature were dropped above: the proxy's are added.
+        for header in signature.headers { headers.add(name: header.name, value: header.value) }
         headers.add(name: "Content-Length", value: String(contentLength))
         return HTTPRequestHead(
             version: .http1_1, method: method, uri: upstreamPath + (query.isEmpty ? "" : "?" + query), headers: headers)

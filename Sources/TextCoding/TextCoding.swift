@@ -108,3 +108,11 @@ public enum Hex {
         return String(decoding: output, as: UTF8.self)
     }
 }
+
+extension String {
+    /// The string with ASCII capitals lowered (HTTP header names): the string itself, not a copy,
+    /// when it has none, as most header names on the wire do.
+    public var asciiLowercased: String {
+        utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? lowercased() : self
+    }
+}

@@ -122,6 +122,26 @@ final class ScriptedServer: Sendable {
             body: ByteBuffer(string: body), mayLongPoll: longPoll)
     }
 
+    /// Runs `body` with a scripted server, a transport to it and an event loop to send from;
+    /// shuts both down after.
+    static func withTransport(
+        maxConnections: Int = 4, idleTimeout: TimeAmount = .seconds(30), maxResponseSize: Int = 1 << 20,
+        _ body: (ScriptedServer, SQSTransport, any EventLoop) async throws -> Void
+    ) async throws {
+        let server = try await ScriptedServer(group: group)
+        let transport = try transport(
+            server, maxConnections: maxConnections, idleTimeout: idleTimeout, maxResponseSize: maxResponseSize)
+        do {
+            try await body(server, transport, group.next())
+        } catch {
+            await transport.shutdown()
+            try? await server.close()
+            throw error
+        }
+        await transport.shutdown()
+        try? await server.close()
+    }
+
     /// Sends `request` from `loop`, as the request path does from its client connection's loop.
     static func send(
         _ transport: SQSTransport, _ request: UpstreamRequest, on loop: any EventLoop, timeout: TimeAmount = .seconds(5)
@@ -130,138 +150,114 @@ final class ScriptedServer: Sendable {
     }
 
     @Test func requestsShareOneKeptAliveConnection() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server)
-        let loop = Self.group.next()
-        for index in 0..<5 {
-            let response = try await loop.flatSubmit {
-                transport.submit(Self.request("/ok", body: "hello \(index)"), deadline: .now() + .seconds(5))
-            }.get()
-            #expect(response.status == .ok)
-            #expect(String(buffer: response.body) == "hello \(index)")
-            #expect(response.headers.first(name: "x-seen-host") == "upstream.test")
+        try await Self.withTransport { server, transport, loop in
+            for index in 0..<5 {
+                let response = try await loop.flatSubmit {
+                    transport.submit(Self.request("/ok", body: "hello \(index)"), deadline: .now() + .seconds(5))
+                }.get()
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "hello \(index)")
+                #expect(response.headers.first(name: "x-seen-host") == "upstream.test")
+            }
+            #expect(server.connections.load(ordering: .relaxed) == 1)
         }
-        #expect(server.connections.load(ordering: .relaxed) == 1)
-        await transport.shutdown()
-        try await server.close()
     }
 
     @Test func aConnectionTheServerClosesIsReplaced() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server)
-        let loop = Self.group.next()
-        let first = try await Self.send(transport, Self.request("/close"), on: loop)
-        #expect(first.status == .ok)
-        let idle = try await Self.send(transport, Self.request("/idle-close/20"), on: loop)
-        #expect(idle.status == .ok)
-        try await Task.sleep(for: .milliseconds(100))
-        let third = try await Self.send(transport, Self.request("/ok", body: "x"), on: loop)
-        #expect(String(buffer: third.body) == "x")
-        #expect(server.connections.load(ordering: .relaxed) == 3)
-        await transport.shutdown()
-        try await server.close()
+        try await Self.withTransport { server, transport, loop in
+            let first = try await Self.send(transport, Self.request("/close"), on: loop)
+            #expect(first.status == .ok)
+            let idle = try await Self.send(transport, Self.request("/idle-close/20"), on: loop)
+            #expect(idle.status == .ok)
+            try await Task.sleep(for: .milliseconds(100))
+            let third = try await Self.send(transport, Self.request("/ok", body: "x"), on: loop)
+            #expect(String(buffer: third.body) == "x")
+            #expect(server.connections.load(ordering: .relaxed) == 3)
+        }
     }
 
     @Test func pastTheBoundRequestsWaitForAConnection() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server, maxConnections: 2)
-        let loop = Self.group.next()
-        let started = ContinuousClock.now
-        let responses = try await loop.flatSubmit {
-            EventLoopFuture.whenAllSucceed(
-                (0..<6).map { _ in transport.submit(Self.request("/later/100"), deadline: .now() + .seconds(5)) },
-                on: loop)
-        }.get()
-        #expect(responses.count == 6)
-        #expect(server.connections.load(ordering: .relaxed) == 2)
-        #expect(ContinuousClock.now - started >= .milliseconds(300))
-        await transport.shutdown()
-        try await server.close()
+        try await Self.withTransport(maxConnections: 2) { server, transport, loop in
+            let started = ContinuousClock.now
+            let responses = try await loop.flatSubmit {
+                EventLoopFuture.whenAllSucceed(
+                    (0..<6).map { _ in transport.submit(Self.request("/later/100"), deadline: .now() + .seconds(5)) },
+                    on: loop)
+            }.get()
+            #expect(responses.count == 6)
+            #expect(server.connections.load(ordering: .relaxed) == 2)
+            #expect(ContinuousClock.now - started >= .milliseconds(300))
+        }
     }
 
     @Test func longPollsDoNotHoldUpOtherRequests() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server, maxConnections: 1)
-        let loop = Self.group.next()
-        let polls = try await loop.submit {
-            (0..<3).map { _ in
-                transport.submit(Self.request("/later/1000", longPoll: true), deadline: .now() + .seconds(5))
-            }
-        }.get()
-        let started = ContinuousClock.now
-        let quick = try await Self.send(transport, Self.request("/ok", body: "q"), on: loop)
-        #expect(String(buffer: quick.body) == "q")
-        #expect(ContinuousClock.now - started < .milliseconds(900))
-        for poll in polls { #expect(try await poll.get().status == .ok) }
-        #expect(server.connections.load(ordering: .relaxed) == 4)
-        await transport.shutdown()
-        try await server.close()
+        try await Self.withTransport(maxConnections: 1) { server, transport, loop in
+            let polls = try await loop.submit {
+                (0..<3).map { _ in
+                    transport.submit(Self.request("/later/1000", longPoll: true), deadline: .now() + .seconds(5))
+                }
+            }.get()
+            let started = ContinuousClock.now
+            let quick = try await Self.send(transport, Self.request("/ok", body: "q"), on: loop)
+            #expect(String(buffer: quick.body) == "q")
+            #expect(ContinuousClock.now - started < .milliseconds(900))
+            for poll in polls { #expect(try await poll.get().status == .ok) }
+            #expect(server.connections.load(ordering: .relaxed) == 4)
+        }
     }
 
     @Test func aSlowAnswerTimesOutAndTheConnectionIsNotReused() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server)
-        let loop = Self.group.next()
-        await #expect(throws: SQSTransportError.timedOut) {
-            try await Self.send(transport, Self.request("/later/2000"), on: loop, timeout: .milliseconds(100))
+        try await Self.withTransport { server, transport, loop in
+            await #expect(throws: SQSTransportError.timedOut) {
+                try await Self.send(transport, Self.request("/later/2000"), on: loop, timeout: .milliseconds(100))
+            }
+            let next = try await Self.send(transport, Self.request("/ok", body: "after"), on: loop)
+            #expect(String(buffer: next.body) == "after")
+            #expect(server.connections.load(ordering: .relaxed) == 2)
         }
-        let next = try await Self.send(transport, Self.request("/ok", body: "after"), on: loop)
-        #expect(String(buffer: next.body) == "after")
-        #expect(server.connections.load(ordering: .relaxed) == 2)
-        await transport.shutdown()
-        try await server.close()
     }
 
     @Test func aDroppedConnectionSaysTheRequestMayHaveArrived() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server)
-        let loop = Self.group.next()
-        await #expect(throws: SQSTransportError.connectionClosed(written: true)) {
-            try await Self.send(transport, Self.request("/drop"), on: loop)
+        try await Self.withTransport { server, transport, loop in
+            await #expect(throws: SQSTransportError.connectionClosed(written: true)) {
+                try await Self.send(transport, Self.request("/drop"), on: loop)
+            }
         }
-        await transport.shutdown()
-        try await server.close()
     }
 
     @Test func aResponseOverTheLimitFails() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server, maxResponseSize: 1000)
-        await #expect(throws: SQSTransportError.responseTooLarge(limit: 1000)) {
-            try await transport.execute(Self.request("/big/1001"), deadline: .now() + .seconds(5))
+        try await Self.withTransport(maxResponseSize: 1000) { server, transport, loop in
+            await #expect(throws: SQSTransportError.responseTooLarge(limit: 1000)) {
+                try await transport.execute(Self.request("/big/1001"), deadline: .now() + .seconds(5))
+            }
+            let fits = try await transport.execute(Self.request("/big/1000"), deadline: .now() + .seconds(5))
+            #expect(fits.body.readableBytes == 1000)
         }
-        let fits = try await transport.execute(Self.request("/big/1000"), deadline: .now() + .seconds(5))
-        #expect(fits.body.readableBytes == 1000)
-        await transport.shutdown()
-        try await server.close()
     }
 
     @Test func noServerMeansNotSent() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server)
-        try await server.close()
-        do {
-            _ = try await transport.execute(Self.request("/ok"), deadline: .now() + .seconds(5))
-            Issue.record("answered")
-        } catch let error as SQSTransportError {
-            guard case .connectFailed = error else {
-                Issue.record("\(error)")
-                return
+        try await Self.withTransport { server, transport, _ in
+            try await server.close()
+            do {
+                _ = try await transport.execute(Self.request("/ok"), deadline: .now() + .seconds(5))
+                Issue.record("answered")
+            } catch let error as SQSTransportError {
+                guard case .connectFailed = error else {
+                    Issue.record("\(error)")
+                    return
+                }
+                #expect(!error.mayHaveArrived)
             }
-            #expect(!error.mayHaveArrived)
         }
-        await transport.shutdown()
     }
 
     @Test func idleConnectionsCloseAfterTheIdleTimeout() async throws {
-        let server = try await ScriptedServer(group: Self.group)
-        let transport = try Self.transport(server, idleTimeout: .milliseconds(100))
-        let loop = Self.group.next()
-        _ = try await Self.send(transport, Self.request("/ok"), on: loop)
-        try await Task.sleep(for: .milliseconds(400))
-        _ = try await Self.send(transport, Self.request("/ok"), on: loop)
-        #expect(server.connections.load(ordering: .relaxed) == 2)
-        await transport.shutdown()
-        try await server.close()
+        try await Self.withTransport(idleTimeout: .milliseconds(100)) { server, transport, loop in
+            _ = try await Self.send(transport, Self.request("/ok"), on: loop)
+            try await Task.sleep(for: .milliseconds(400))
+            _ = try await Self.send(transport, Self.request("/ok"), on: loop)
+            #expect(server.connections.load(ordering: .relaxed) == 2)
+        }
     }
 
     @Test func shutdownWaitsForTheRequestInProgressThenRefuses() async throws {

@@ -24,6 +24,13 @@ struct TextCodingTests {
         #expect(TextEscaping.xml("plain") == "plain")
         #expect(PercentEncoding.hexValue(UInt8(ascii: "F")) == 15 && PercentEncoding.hexValue(UInt8(ascii: "g")) == nil)
     }
+
+    @Test func headerNamesAreLoweredOnlyWhenTheyHaveCapitals() {
+        #expect("X-Amz-Security-Token".asciiLowercased == "x-amz-security-token")
+        #expect("content-type".asciiLowercased == "content-type")
+        #expect("Ünïcode-X".asciiLowercased == "Ünïcode-X".lowercased())
+        #expect("".asciiLowercased == "")
+    }
 }
 
 struct XMLElementNodeTests {
