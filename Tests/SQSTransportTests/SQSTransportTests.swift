@@ -288,4 +288,39 @@ final class ScriptedServer: Sendable {
         #expect(ContinuousClock.now - started < .seconds(2))
         try await server.close()
     }
+
+    @Test func aConnectionThatIsNotAcceptedInTimeMeansNotSent() async throws {
+        // A listener that never accepts: once its backlog is full, the kernel drops new SYNs.
+        let listener = try await ServerBootstrap(group: Self.group)
+            .serverChannelOption(.backlog, value: 1)
+            .serverChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = listener.localAddress!.port!
+        var fillers: [any Channel] = []
+        for _ in 0..<4 {
+            let filler = try? await ClientBootstrap(group: Self.group).connectTimeout(.milliseconds(200))
+                .connect(host: "127.0.0.1", port: port).get()
+            if let filler { fillers.append(filler) }
+        }
+        let transport = try SQSTransport(
+            settings: .init(host: "127.0.0.1", port: port, tls: nil, connectTimeout: .milliseconds(200)),
+            group: Self.group)
+        let started = ContinuousClock.now
+        do {
+            _ = try await transport.execute(Self.request("/ok"), deadline: .now() + .seconds(5))
+            Issue.record("answered")
+        } catch let error as SQSTransportError {
+            guard case .connectFailed(let reason) = error else {
+                Issue.record("\(error)")
+                return
+            }
+            #expect(reason.contains("Connect timeout"))
+            #expect(!error.mayHaveArrived)
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(200))
+        #expect(ContinuousClock.now - started < .seconds(2))
+        await transport.shutdown()
+        for filler in fillers { try? await filler.close() }
+        try await listener.close()
+    }
 }
