@@ -16,6 +16,8 @@ public struct ProxyServer: Service {
     let port: Int
     /// How long a connection may stay idle between requests.
     let clientIdleTimeout: Duration
+    /// Client connections served at once; more wait in the listener's backlog.
+    let maxConnections: Int
     let handler: SQSRequestHandler
     let group: any EventLoopGroup
     let logger: Logger
@@ -26,13 +28,14 @@ public struct ProxyServer: Service {
     ///   - onShutdown: called when graceful shutdown begins.
     ///   - onBound: learns the bound address.
     public init(
-        host: String, port: Int, clientIdleTimeout: Duration, handler: SQSRequestHandler, group: any EventLoopGroup,
-        logger: Logger,
+        host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024, handler: SQSRequestHandler,
+        group: any EventLoopGroup, logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
         self.clientIdleTimeout = clientIdleTimeout
+        self.maxConnections = maxConnections
         self.handler = handler
         self.group = group
         self.logger = logger
@@ -49,8 +52,9 @@ public struct ProxyServer: Service {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
+            .serverChannelInitializer { [maxConnections] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(maxConnections: maxConnections))
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
             }

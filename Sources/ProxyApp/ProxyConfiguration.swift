@@ -44,6 +44,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamMaxAttempts = 3
     /// A PEM file of certificate authorities to trust upstream instead of the system's.
     public var caBundle: String?
+    /// Client connections served at once; more wait in the listener's backlog until one closes.
+    public var maxConnections = 1024
     /// How long a client connection may stay idle between requests before it is closed.
     public var clientIdleTimeout: Duration = .seconds(60)
     /// How long requests in progress may take to finish after SIGTERM.

@@ -106,7 +106,7 @@ public enum ProxyRuntime {
         let draining = DrainingFlag()
         let server = ProxyServer(
             host: configuration.listenHost, port: configuration.listenPort,
-            clientIdleTimeout: configuration.clientIdleTimeout,
+            clientIdleTimeout: configuration.clientIdleTimeout, maxConnections: configuration.maxConnections,
             handler: SQSRequestHandler(
                 upstream: upstream, store: store, uploader: uploader,
                 settings: try configuration.extendedClientSettings(),

@@ -131,6 +131,10 @@ public struct Setting: Sendable {
         ) { config, text throws(ConfigurationError) in
             config.caBundle = text.isEmpty ? nil : text
         },
+        number(
+            "max-connections",
+            "Client connections served at once; more wait in the listener's backlog (512) until one closes; 1 to 1000000 (default 1024).",
+            1...1_000_000, \.maxConnections),
         seconds(
             "client-idle-timeout",
             "Seconds a client connection may stay idle between requests before it is closed (default 60).",
