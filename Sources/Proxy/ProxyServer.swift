@@ -18,6 +18,8 @@ public struct ProxyServer: Service {
     let clientIdleTimeout: Duration
     /// Client connections served at once; more wait in the listener's backlog.
     let maxConnections: Int
+    /// How long a request body may stop arriving before its connection is closed.
+    let requestBodyTimeout: Duration
     let handler: SQSRequestHandler
     let group: any EventLoopGroup
     let logger: Logger
@@ -28,14 +30,16 @@ public struct ProxyServer: Service {
     ///   - onShutdown: called when graceful shutdown begins.
     ///   - onBound: learns the bound address.
     public init(
-        host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024, handler: SQSRequestHandler,
-        group: any EventLoopGroup, logger: Logger,
+        host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024,
+        requestBodyTimeout: Duration = .seconds(20), handler: SQSRequestHandler, group: any EventLoopGroup,
+        logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
         self.clientIdleTimeout = clientIdleTimeout
         self.maxConnections = maxConnections
+        self.requestBodyTimeout = requestBodyTimeout
         self.handler = handler
         self.group = group
         self.logger = logger
@@ -60,11 +64,13 @@ public struct ProxyServer: Service {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .bind(host: host, port: port) { [clientIdleTimeout] channel in
+            .bind(host: host, port: port) { [clientIdleTimeout, requestBodyTimeout] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         IdleConnectionCloser(timeout: clientIdleTimeout.timeAmount))
+                    try channel.pipeline.syncOperations.addHandler(
+                        StalledBodyCloser(timeout: requestBodyTimeout.timeAmount))
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }

@@ -46,6 +46,9 @@ public struct ProxyConfiguration: Sendable {
     public var caBundle: String?
     /// Client connections served at once; more wait in the listener's backlog until one closes.
     public var maxConnections = 1024
+    /// How long a request body may stop arriving (while the proxy waits for it) before the
+    /// connection is closed and what the request started in S3 aborted.
+    public var requestBodyTimeout: Duration = .seconds(20)
     /// How long a client connection may stay idle between requests before it is closed.
     public var clientIdleTimeout: Duration = .seconds(60)
     /// How long requests in progress may take to finish after SIGTERM.

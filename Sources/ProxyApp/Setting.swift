@@ -136,6 +136,10 @@ public struct Setting: Sendable {
             "Client connections served at once; more wait in the listener's backlog (512) until one closes; 1 to 1000000 (default 1024).",
             1...1_000_000, \.maxConnections),
         seconds(
+            "request-body-timeout",
+            "Seconds a request body may stop arriving, while the proxy waits for it, before the connection is closed and what it started in S3 aborted (default 20).",
+            \.requestBodyTimeout),
+        seconds(
             "client-idle-timeout",
             "Seconds a client connection may stay idle between requests before it is closed (default 60).",
             \.clientIdleTimeout),

@@ -180,3 +180,37 @@ def test_large_payloads_stream_into_the_receive_response(start_proxy, s3_relay, 
         assert message["MD5OfBody"] == md5_of_body(message["Body"])
         assert message["MessageAttributes"] == {"k": {"DataType": "String", "StringValue": "v"}}
         assert message["ReceiptHandle"].startswith("-..s3BucketName..-") == (message["Body"] != "small one")
+
+
+def test_a_body_that_stops_arriving_is_cut_and_its_upload_aborted(start_proxy, s3_relay, s3, relay, queue):
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    proxy = start_proxy(
+        "--bucket", BUCKET, "--s3-endpoint", s3_relay.endpoint, "--part-size", str(PART), "--parts-in-flight", "2",
+        "--request-body-timeout", "1",
+    )
+    endpoint = urlsplit(proxy.endpoint)
+    before_objects, before_records = set(objects(s3)), len(relay.records)
+    head = (
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        "X-Amz-Target: AmazonSQS.SendMessage\r\nContent-Length: 40000000\r\n\r\n"
+    )
+    with socket.create_connection((endpoint.hostname, endpoint.port), timeout=10) as s:
+        s.sendall(head.encode() + f'{{"QueueUrl":"{queue}","MessageBody":"'.encode())
+        chunk = b"x" * (1 << 20)
+        for _ in range(3 * PART // len(chunk)):
+            s.sendall(chunk)
+        # The client stalls, its connection open: the proxy closes it.
+        started = time.time()
+        assert s.recv(1024) == b""
+        assert time.time() - started < 8
+    deadline = time.time() + 10
+    while time.time() < deadline and s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads"):
+        time.sleep(0.1)
+    assert any("partNumber=" in path for _, path in s3_relay.records), "the upload never started"
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    assert set(objects(s3)) == before_objects
+    assert not [r for r in relay.records[before_records:] if "SendMessage" in r.headers.get("x-amz-target", "")]
+    assert proxy.alive(), proxy.stderr()
