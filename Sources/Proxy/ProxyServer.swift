@@ -20,6 +20,8 @@ public struct ProxyServer: Service {
     let maxConnections: Int
     /// How long a request body may stop arriving before its connection is closed.
     let requestBodyTimeout: Duration
+    /// The largest request head (request line and headers) read, in bytes.
+    let maxRequestHeadSize: Int
     let handler: SQSRequestHandler
     let group: any EventLoopGroup
     let logger: Logger
@@ -31,8 +33,8 @@ public struct ProxyServer: Service {
     ///   - onBound: learns the bound address.
     public init(
         host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024,
-        requestBodyTimeout: Duration = .seconds(20), handler: SQSRequestHandler, group: any EventLoopGroup,
-        logger: Logger,
+        requestBodyTimeout: Duration = .seconds(20), maxRequestHeadSize: Int = 64 * 1024,
+        handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
@@ -40,6 +42,7 @@ public struct ProxyServer: Service {
         self.clientIdleTimeout = clientIdleTimeout
         self.maxConnections = maxConnections
         self.requestBodyTimeout = requestBodyTimeout
+        self.maxRequestHeadSize = maxRequestHeadSize
         self.handler = handler
         self.group = group
         self.logger = logger
@@ -64,9 +67,16 @@ public struct ProxyServer: Service {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .bind(host: host, port: port) { [clientIdleTimeout, requestBodyTimeout] channel in
+            .bind(host: host, port: port) { [clientIdleTimeout, requestBodyTimeout, maxRequestHeadSize] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderFieldSize = maxRequestHeadSize
+                    limits.maxHeaderListSize = maxRequestHeadSize
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withErrorHandling: false, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: limits)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPProtocolErrorResponder(maxHeadSize: maxRequestHeadSize))
                     try channel.pipeline.syncOperations.addHandler(
                         IdleConnectionCloser(timeout: clientIdleTimeout.timeAmount))
                     try channel.pipeline.syncOperations.addHandler(

@@ -46,6 +46,8 @@ public struct ProxyConfiguration: Sendable {
     public var caBundle: String?
     /// Client connections served at once; more wait in the listener's backlog until one closes.
     public var maxConnections = 1024
+    /// The largest request head (request line and headers), in bytes; a larger one gets a 431.
+    public var maxRequestHeadSize = 64 * 1024
     /// How long a request body may stop arriving (while the proxy waits for it) before the
     /// connection is closed and what the request started in S3 aborted.
     public var requestBodyTimeout: Duration = .seconds(20)

@@ -132,6 +132,10 @@ public struct Setting: Sendable {
             config.caBundle = text.isEmpty ? nil : text
         },
         number(
+            "max-request-head-size",
+            "Bytes of the largest request head (request line and headers); a larger one gets a 431 and its connection closes; 4096 to 1048576 (default 65536).",
+            4096...1_048_576, \.maxRequestHeadSize),
+        number(
             "max-connections",
             "Client connections served at once; more wait in the listener's backlog (512) until one closes; 1 to 1000000 (default 1024).",
             1...1_000_000, \.maxConnections),

@@ -263,6 +263,35 @@ def test_garbage_does_not_hurt_the_proxy(proxy, sqs):
     assert proxy.alive(), proxy.stderr()
 
 
+def test_a_request_head_over_the_limit_gets_a_431_and_the_proxy_serves_on(proxy, sqs):
+    client = make_client(proxy.endpoint, retries={"max_attempts": 1})
+    client.meta.events.register(
+        "before-send.sqs.*", lambda request, **_: request.headers.__setitem__("X-Padding", "p" * 70000)
+    )
+    with pytest.raises(ClientError) as refused:
+        client.list_queues()
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 431
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "65536" in refused.value.response["Error"]["Message"]
+    sqs.list_queues()
+    assert proxy.alive(), proxy.stderr()
+
+
+def test_a_request_that_is_not_http_gets_an_sqs_error_and_a_close(proxy):
+    host, port = proxy.endpoint.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"connection: close" in head.lower()
+    assert b"x-amzn-query-error: invalidparametervalue;sender" in head.lower()
+    assert b"<Code>InvalidParameterValue</Code>" in body
+    assert proxy.alive(), proxy.stderr()
+
+
 def test_oversized_request_is_refused_and_the_connection_kept(relay, moto, queue_url):
     small = ProxyProcess(["--region", "us-east-1", "--sqs-endpoint", relay.endpoint, "--max-request-size", "2048"])
     try:
