@@ -20,6 +20,8 @@ public struct ProxyServer: Service {
     let maxConnections: Int
     /// How long a request body may stop arriving before its connection is closed.
     let requestBodyTimeout: Duration
+    /// How long a request head may take to arrive once its first byte did.
+    let requestHeadTimeout: Duration
     /// The largest request head (request line and headers) read, in bytes.
     let maxRequestHeadSize: Int
     let handler: SQSRequestHandler
@@ -33,7 +35,8 @@ public struct ProxyServer: Service {
     ///   - onBound: learns the bound address.
     public init(
         host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024,
-        requestBodyTimeout: Duration = .seconds(20), maxRequestHeadSize: Int = 64 * 1024,
+        requestBodyTimeout: Duration = .seconds(20), requestHeadTimeout: Duration = .seconds(10),
+        maxRequestHeadSize: Int = 64 * 1024,
         handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
@@ -42,6 +45,7 @@ public struct ProxyServer: Service {
         self.clientIdleTimeout = clientIdleTimeout
         self.maxConnections = maxConnections
         self.requestBodyTimeout = requestBodyTimeout
+        self.requestHeadTimeout = requestHeadTimeout
         self.maxRequestHeadSize = maxRequestHeadSize
         self.handler = handler
         self.group = group
@@ -67,14 +71,23 @@ public struct ProxyServer: Service {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .bind(host: host, port: port) { [clientIdleTimeout, requestBodyTimeout, maxRequestHeadSize] channel in
+            .bind(host: host, port: port) {
+                [clientIdleTimeout, requestBodyTimeout, requestHeadTimeout, maxRequestHeadSize] channel in
                 channel.eventLoop.makeCompletedFuture {
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     limits.maxHeaderFieldSize = maxRequestHeadSize
                     limits.maxHeaderListSize = maxRequestHeadSize
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.configureHTTPServerPipeline(
                         withErrorHandling: false, withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: limits)
+                    // The head clock sees bytes before the decoder and heads right after it (before
+                    // the pipelining handler holds a pipelined request back).
+                    let headClock = RequestHeadTimeout(timeout: requestHeadTimeout.timeAmount)
+                    try pipeline.addHandler(headClock.bytesHandler, position: .first)
+                    try pipeline.addHandler(
+                        headClock.partsHandler,
+                        position: .after(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)))
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPProtocolErrorResponder(maxHeadSize: maxRequestHeadSize))
                     try channel.pipeline.syncOperations.addHandler(

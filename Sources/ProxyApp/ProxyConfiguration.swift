@@ -48,6 +48,9 @@ public struct ProxyConfiguration: Sendable {
     public var maxConnections = 1024
     /// The largest request head (request line and headers), in bytes; a larger one gets a 431.
     public var maxRequestHeadSize = 64 * 1024
+    /// How long a request head may take to arrive once its first byte did (a client trickling its
+    /// headers is closed).
+    public var requestHeadTimeout: Duration = .seconds(10)
     /// How long a request body may stop arriving (while the proxy waits for it) before the
     /// connection is closed and what the request started in S3 aborted.
     public var requestBodyTimeout: Duration = .seconds(20)

@@ -107,7 +107,8 @@ public enum ProxyRuntime {
         let server = ProxyServer(
             host: configuration.listenHost, port: configuration.listenPort,
             clientIdleTimeout: configuration.clientIdleTimeout, maxConnections: configuration.maxConnections,
-            requestBodyTimeout: configuration.requestBodyTimeout, maxRequestHeadSize: configuration.maxRequestHeadSize,
+            requestBodyTimeout: configuration.requestBodyTimeout, requestHeadTimeout: configuration.requestHeadTimeout,
+            maxRequestHeadSize: configuration.maxRequestHeadSize,
             handler: SQSRequestHandler(
                 upstream: upstream, store: store, uploader: uploader,
                 settings: try configuration.extendedClientSettings(),

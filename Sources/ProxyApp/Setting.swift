@@ -140,6 +140,10 @@ public struct Setting: Sendable {
             "Client connections served at once; more wait in the listener's backlog (512) until one closes; 1 to 1000000 (default 1024).",
             1...1_000_000, \.maxConnections),
         seconds(
+            "request-head-timeout",
+            "Seconds a request head may take to arrive once its first byte did; a client trickling its headers is closed (default 10).",
+            \.requestHeadTimeout),
+        seconds(
             "request-body-timeout",
             "Seconds a request body may stop arriving, while the proxy waits for it, before the connection is closed and what it started in S3 aborted (default 20).",
             \.requestBodyTimeout),

@@ -292,6 +292,24 @@ def test_a_request_that_is_not_http_gets_an_sqs_error_and_a_close(proxy):
     assert proxy.alive(), proxy.stderr()
 
 
+def test_a_client_trickling_its_head_is_closed(relay, moto):
+    trickled = ProxyProcess(["--region", "us-east-1", "--sqs-endpoint", relay.endpoint, "--request-head-timeout", "1"])
+    try:
+        host, port = trickled.endpoint.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            started = time.time()
+            s.sendall(b"POST / HTTP/1.1\r\nHost: proxy\r\n")
+            time.sleep(0.6)
+            s.sendall(b"X-Slow: 1\r\n")
+            assert s.recv(1024) == b""
+            assert 0.9 < time.time() - started < 5
+        # A client that sends its head in time is served.
+        make_client(trickled.endpoint).list_queues()
+        assert trickled.alive(), trickled.stderr()
+    finally:
+        trickled.stop()
+
+
 def test_oversized_request_is_refused_and_the_connection_kept(relay, moto, queue_url):
     small = ProxyProcess(["--region", "us-east-1", "--sqs-endpoint", relay.endpoint, "--max-request-size", "2048"])
     try:
