@@ -14,6 +14,8 @@ final class EventLoopConnectionPool {
         let completion: Completion
         var timer: Scheduled<Void>?
         var connection: ConnectionPoolState.ConnectionID?
+        /// Sent again once already after finding its connection closed.
+        var resent = false
     }
 
     let eventLoop: any EventLoop
@@ -86,9 +88,12 @@ final class EventLoopConnectionPool {
         pending[id]?.connection = connection
         handler.execute(request) { [self] result in
             // A connection found closed (the server ended it while idle) wrote nothing: the
-            // request goes out on another.
-            if case .failure(.connectionClosed(written: false)) = result, pending[id] != nil {
+            // request goes out on another, once. A second closed one fails it as not sent, for
+            // the caller's retries and their backoff, so that a server closing every connection
+            // at once is not connected to in a loop until the deadline.
+            if case .failure(.connectionClosed(written: false)) = result, pending[id]?.resent == false {
                 pending[id]?.connection = nil
+                pending[id]?.resent = true
                 lease(id)
                 return
             }
