@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from small_messages import BUCKET, ROOT, Process, free_port, start_proxy, stop, wait_for, write_results
+from small_messages import BUCKET, ROOT, Process, free_port, start_moto_with_bucket, start_proxy, stop, write_results
 
 MIB = 1024 * 1024
 
@@ -29,22 +29,11 @@ def main():
         factor = {"K": 1024, "M": MIB}.get(size[-1], 1)
         return int(size.rstrip("KM")) * factor, int(count)
 
-    import boto3
-
     children = []
     results = []
     try:
-        moto_port, proxy_port = free_port(), free_port()
-        moto = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        children.append(moto)
-        wait_for(moto_port, moto)
-        moto_url = f"http://127.0.0.1:{moto_port}"
-        credentials = dict(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
-        boto3.client("s3", endpoint_url=moto_url, **credentials).create_bucket(Bucket=BUCKET)
-        sqs = boto3.client("sqs", endpoint_url=moto_url, **credentials)
+        proxy_port = free_port()
+        moto_url, sqs = start_moto_with_bucket(children)
         proxy = start_proxy(options.proxy, proxy_port, moto_url, moto_url, [])
         children.append(proxy)
         measured = Process(proxy.pid)

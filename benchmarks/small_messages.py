@@ -134,6 +134,23 @@ def start_proxy(binary, port, sqs_url, s3_url, extra):
     return proxy
 
 
+def start_moto_with_bucket(children):
+    """A moto server (added to `children`) with the payload bucket; its URL and a boto3 SQS client."""
+    import boto3
+
+    port = free_port()
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    children.append(moto)
+    wait_for(port, moto)
+    url = f"http://127.0.0.1:{port}"
+    credentials = dict(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    boto3.client("s3", endpoint_url=url, **credentials).create_bucket(Bucket=BUCKET)
+    return url, boto3.client("sqs", endpoint_url=url, **credentials)
+
+
 def create_queue(moto_port, name):
     import boto3
 

@@ -243,12 +243,17 @@ struct ExtendedClient: Sendable {
     private func fetchOne(_ fetch: ReceivePlan.Fetch) async -> Result<FetchedPayload, ObjectStoreError> {
         let pointer = fetch.pointer
         do throws(ObjectStoreError) {
-            guard !fetch.streams else {
+            // A payload the memory budget has no room for streams too.
+            let lease = MemoryLease.current
+            guard !fetch.streams, lease?.reserve(Self.heldPayloadLimit) ?? true else {
                 return .success(.streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key)))
             }
             // An object larger than its size attribute says is read up to a margin.
             let bytes = try await payloads.get(
                 bucket: pointer.bucket, key: pointer.key, maxSize: 4 * Self.heldPayloadLimit)
+            // What was reserved becomes what was read.
+            lease?.charge(bytes.readableBytes - Self.heldPayloadLimit)
+            lease?.release(Self.heldPayloadLimit - bytes.readableBytes)
             return .success(.held(String(buffer: bytes)))
         } catch {
             return .failure(error)

@@ -7,6 +7,8 @@ import SQSWire
 protocol PayloadStore: Sendable {
     /// Bodies larger than this go up in a multipart upload.
     var partSize: Int { get }
+    /// How many parts of one upload are in flight at once.
+    var partsInFlight: Int { get }
     /// Stores a body held in memory: one PUT, or a multipart upload when it is over `partSize`.
     func put(bucket: String, key: String, body: ByteBuffer) async throws(ObjectStoreError)
     /// Stores a body in the parts `nextPart` gives while it arrives; any failure aborts the upload.
@@ -72,6 +74,7 @@ struct S3PayloadStore: PayloadStore {
     let options: S3ObjectStore.PutOptions
 
     var partSize: Int { uploader.partSize }
+    var partsInFlight: Int { uploader.partsInFlight }
 
     func put(bucket: String, key: String, body: ByteBuffer) async throws(ObjectStoreError) {
         if body.readableBytes > uploader.partSize {

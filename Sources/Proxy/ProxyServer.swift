@@ -24,6 +24,8 @@ public struct ProxyServer: Service {
     let requestHeadTimeout: Duration
     /// The largest request head (request line and headers) read, in bytes.
     let maxRequestHeadSize: Int
+    /// The bodies held in memory across requests; nil: not bounded.
+    let memoryBudget: MemoryBudget?
     let handler: SQSRequestHandler
     let group: any EventLoopGroup
     let logger: Logger
@@ -36,7 +38,7 @@ public struct ProxyServer: Service {
     public init(
         host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024,
         requestBodyTimeout: Duration = .seconds(20), requestHeadTimeout: Duration = .seconds(10),
-        maxRequestHeadSize: Int = 64 * 1024,
+        maxRequestHeadSize: Int = 64 * 1024, memoryBudget: MemoryBudget? = nil,
         handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
@@ -47,6 +49,7 @@ public struct ProxyServer: Service {
         self.requestBodyTimeout = requestBodyTimeout
         self.requestHeadTimeout = requestHeadTimeout
         self.maxRequestHeadSize = maxRequestHeadSize
+        self.memoryBudget = memoryBudget
         self.handler = handler
         self.group = group
         self.logger = logger
@@ -70,7 +73,7 @@ public struct ProxyServer: Service {
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.maxMessagesPerRead, value: Self.readsPerWakeup)
             .bind(host: host, port: port) {
                 [clientIdleTimeout, requestBodyTimeout, requestHeadTimeout, maxRequestHeadSize] channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -94,7 +97,9 @@ public struct ProxyServer: Service {
                         IdleConnectionCloser(timeout: clientIdleTimeout.timeAmount))
                     try channel.pipeline.syncOperations.addHandler(
                         StalledBodyCloser(timeout: requestBodyTimeout.timeAmount))
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    return try Connection(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: Self.readAhead))
                 }
             }
         if let address = server.channel.localAddress { onBound(address) }
@@ -112,6 +117,14 @@ public struct ProxyServer: Service {
             }
         }
     }
+
+    /// How many request parts a connection reads ahead of its request path. With the reads of one
+    /// wakeup (each at most 64 KiB) it bounds what a connection holds that the memory budget does
+    /// not count: about half a MiB.
+    static let readAhead = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
+        lowWatermark: 2, highWatermark: 4)
+    /// The reads of one wakeup of a connection.
+    static let readsPerWakeup: UInt = 4
 
     private func serve(_ connection: Connection) async {
         do {
@@ -132,8 +145,13 @@ public struct ProxyServer: Service {
         while let part = try await parts.next() {
             guard case .head(let head) = part else { continue }
             let started = ContinuousClock.now
-            let (response, reusable) = try await answer(head, parts: &parts, outbound: outbound)
+            let lease = memoryBudget.map(MemoryLease.init)
+            defer { lease?.end() }
+            let (response, reusable) = try await MemoryLease.$current.withValue(lease) {
+                try await answer(head, parts: &parts, outbound: outbound, lease: lease)
+            }
             let keepAlive = reusable && head.isKeepAlive
+            lease?.charge(response.body.readableBytes)
             try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
             logAnswered(response, duration: ContinuousClock.now - started)
             guard keepAlive else { return }
@@ -141,32 +159,48 @@ public struct ProxyServer: Service {
     }
 
     /// Reads and answers one request; `reusable` is false when the connection cannot carry another.
+    /// A request whose declared body is over the limit, or that the memory budget has no room for,
+    /// is refused before its body is read.
     private func answer(
         _ head: HTTPRequestHead, parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, lease: MemoryLease?
     ) async throws -> (response: ProxyResponse, reusable: Bool) {
         let context = handler.context(for: head)
         let limit = handler.requestBodyLimit(context)
+        let heldLimit = handler.heldBodyLimit(context)
         let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
-        func refusal() -> ProxyResponse {
-            var response = ProxyResponse.error(
-                .requestTooLarge(limit: limit), wireProtocol: context.wireProtocol)
+        func refusal(_ error: SQSError = .requestTooLarge(limit: limit)) -> ProxyResponse {
+            var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
             response.action = context.namedAction
             return response
         }
-        if let declaredLength = context.declaredLength, declaredLength > limit {
-            // Refused before anything is read. A client waiting for 100-continue sends nothing;
-            // any other is still sending, so its body is read and dropped first.
-            guard !expectsContinue else { return (refusal(), false) }
-            let body = RequestBody(parts: parts, limit: declaredLength)
-            try await body.drain()
+        let refused: SQSError? =
+            if let declaredLength = context.declaredLength, declaredLength > limit {
+                .requestTooLarge(limit: limit)
+            } else if let lease, !lease.admits(min(context.declaredLength ?? 0, heldLimit)) {
+                .overMemoryBudget
+            } else {
+                nil
+            }
+        if let refused {
+            // A client waiting for 100-continue sends nothing; any other is still sending, so its
+            // body is read and dropped first.
+            guard !expectsContinue else { return (refusal(refused), false) }
+            let body = RequestBody(parts: parts, limit: context.declaredLength ?? limit)
+            do {
+                try await body.drain()
+            } catch is RequestBody.TooLarge {
+                parts = body.parts
+                return (refusal(refused), false)
+            }
             parts = body.parts
-            return (refusal(), true)
+            return (refusal(refused), true)
         }
         if expectsContinue {
             try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
         }
-        let body = RequestBody(parts: parts, limit: limit, hashing: handler.authenticator != nil)
+        let body = RequestBody(
+            parts: parts, limit: limit, hashing: handler.authenticator != nil, lease: lease, heldLimit: heldLimit)
         var response: ProxyResponse? = try await handler.handle(context, body: body)
         // A request answered before its body was read (refused half-way) is drained, so that the
         // client, still sending, gets to read the answer.

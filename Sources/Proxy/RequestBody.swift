@@ -12,6 +12,8 @@ import TextCoding
 final class RequestBody {
     /// The body went past the limit, or the connection sent something else than body parts.
     struct TooLarge: Error {}
+    /// The memory budget has no room for more of the body.
+    struct OverBudget: Error {}
 
     var parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
     let limit: Int
@@ -19,11 +21,23 @@ final class RequestBody {
     private(set) var isComplete = false
     /// The SHA-256 of the body read so far, when asked for (a client's signature covers it).
     private var digest: SHA256?
+    /// Where the body's bytes are counted, as they arrive, up to `heldLimit`; nil: not counted.
+    private var lease: MemoryLease?
+    /// The most of the body held at once: all of it, or what a streamed send holds.
+    private let heldLimit: Int
+    /// The bytes of the body counted in `lease`.
+    private var counted = 0
 
-    init(parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator, limit: Int, hashing: Bool = false) {
+    /// - Parameter lease: counts the body's bytes as they arrive, up to `heldLimit`.
+    init(
+        parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator, limit: Int, hashing: Bool = false,
+        lease: MemoryLease? = nil, heldLimit: Int = 0
+    ) {
         self.parts = parts
         self.limit = limit
         self.digest = hashing ? SHA256() : nil
+        self.lease = lease
+        self.heldLimit = heldLimit
     }
 
     /// The hex SHA-256 of the whole body, once it was read to its end with hashing on.
@@ -40,6 +54,7 @@ final class RequestBody {
             case .body(let chunk):
                 received += chunk.readableBytes
                 guard received <= limit else { throw TooLarge() }
+                try count()
                 if digest != nil { chunk.withUnsafeReadableBytes { digest!.update(bufferPointer: $0) } }
                 return chunk
             case .end:
@@ -53,17 +68,32 @@ final class RequestBody {
         return nil
     }
 
-    /// The whole (rest of the) body.
-    func collect() async throws -> ByteBuffer {
+    /// Takes what the bytes received need of the budget.
+    private func count() throws {
+        guard let lease else { return }
+        let wanted = min(received, heldLimit)
+        guard wanted > counted else { return }
+        guard lease.reserve(wanted - counted) else { throw OverBudget() }
+        counted = wanted
+    }
+
+    /// The whole (rest of the) body; `expectedLength`, when known, is allocated at once.
+    func collect(expectedLength: Int? = nil) async throws -> ByteBuffer {
         var body = ByteBuffer()
         while var chunk = try await next() {
-            if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
+            if body.readableBytes == 0, chunk.readableBytes == expectedLength ?? -1 {
+                body = chunk
+            } else {
+                if body.capacity == 0, let expectedLength { body.reserveCapacity(min(expectedLength, limit)) }
+                body.writeBuffer(&chunk)
+            }
         }
         return body
     }
 
-    /// Reads and drops what is left of the body.
+    /// Reads and drops what is left of the body, without counting it.
     func drain() async throws {
+        lease = nil
         while try await next() != nil {}
     }
 }

@@ -53,6 +53,12 @@ public struct SQSRequestHandler: Sendable {
         return extendedClient.streamedRequestLimit(context.wireProtocol)
     }
 
+    /// The most of a request's body held in memory at once: all of it, or what a streamed send holds.
+    func heldBodyLimit(_ context: RequestContext) -> Int {
+        guard context.streams, let extendedClient else { return maxHeldRequestSize }
+        return extendedClient.streamedHoldLimit(maxHeldBytes: maxHeldRequestSize)
+    }
+
     /// Answers one client request whose body is read as needed. Throws only when the connection
     /// failed while the body was read (nothing can be answered then); a body over the limit gets an error.
     ///
@@ -67,7 +73,7 @@ public struct SQSRequestHandler: Sendable {
                 try authenticator.verify(signature, payloadHash: body.sha256Hex ?? "")
             }
             guard context.streams, let extendedClient else {
-                let collected = try await body.collect()
+                let collected = try await body.collect(expectedLength: context.declaredLength)
                 try verify()
                 var request = ClientRequest(head: context.head, body: collected)
                 request.bodySHA256 = body.sha256Hex
@@ -82,6 +88,10 @@ public struct SQSRequestHandler: Sendable {
             return response
         } catch is RequestBody.TooLarge {
             return ProxyResponse.error(.requestTooLarge(limit: body.limit), wireProtocol: context.wireProtocol)
+        } catch is RequestBody.OverBudget {
+            var response = ProxyResponse.error(.overMemoryBudget, wireProtocol: context.wireProtocol)
+            response.action = context.namedAction
+            return response
         }
     }
 

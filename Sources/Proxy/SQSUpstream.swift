@@ -55,6 +55,7 @@ public struct SQSUpstream: SQSCalls {
             let upstreamRequest = UpstreamRequest(head: head, body: body, mayLongPoll: action == .receiveMessage)
             do {
                 let response = try await transport.execute(upstreamRequest, deadline: .now() + readTimeout)
+                MemoryLease.current?.charge(response.body.readableBytes)
                 var returned = HTTPHeaders()
                 for name in Self.returnedHeaders {
                     for value in response.headers[name] { returned.add(name: Self.canonicalName(name), value: value) }

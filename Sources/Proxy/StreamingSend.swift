@@ -34,6 +34,12 @@ extension ExtendedClient {
         return min(settings.policy.maxPayloadSize, (Int.max - allowance) / factor) * factor + allowance
     }
 
+    /// The most a streamed send holds in memory at once: a part being read and each part in
+    /// flight, plus `maxHeldBytes` of the rest of the request (the bodies within the threshold).
+    func streamedHoldLimit(maxHeldBytes: Int) -> Int {
+        (payloads.partsInFlight + 1) * (payloads.partSize + StreamingSendReading.pieceAllowance) + maxHeldBytes
+    }
+
     /// Reads a send request as a stream and answers it. Bodies within the threshold are held;
     /// larger ones go to S3 as they arrive (in a multipart upload once they pass one part), one
     /// after another. Once the request was read, `verify` checks the client's signature: when it
@@ -270,7 +276,7 @@ struct StreamingSendReading {
     }
 
     /// Room for the piece that completes a part.
-    private static let pieceAllowance = 256 * 1024
+    static let pieceAllowance = 256 * 1024
 
     /// The current body, ended and held whole, as text to put back in the request.
     mutating func takeHeldBody() throws(SQSError) -> String {

@@ -66,6 +66,11 @@ public struct ConfigurationResolver: Sendable {
             throw ConfigurationError(
                 "payload-buckets must include the bucket \(bucket): \(configuration.payloadBuckets)")
         }
+        guard configuration.memoryBudget >= configuration.largestRequestHold else {
+            throw ConfigurationError(
+                "memory-budget must hold the largest request at least: \(configuration.largestRequestHold) bytes with these max-request-size, part-size and parts-in-flight."
+            )
+        }
         if configuration.kmsKeyID != nil && configuration.serverSideEncryption != "aws:kms" {
             throw ConfigurationError("sse-kms-key-id needs sse aws:kms.")
         }

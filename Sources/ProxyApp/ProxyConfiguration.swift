@@ -61,6 +61,9 @@ public struct ProxyConfiguration: Sendable {
     /// The largest request body held in memory, in bytes: every request but a send whose bodies
     /// stream (whose bodies are limited by `maxPayloadSize`, unescaped).
     public var maxRequestBodySize = defaultMaxRequestBodySize
+    /// The bytes of request and response bodies held in memory across all requests; past it, new
+    /// requests get a 503.
+    public var memoryBudget = 128 * 1024 * 1024
     /// The level of the log lines written.
     public var logLevel = Logger.Level.info
     /// How log lines are written.
@@ -100,6 +103,13 @@ public struct ProxyConfiguration: Sendable {
     public static let defaultMaxPayloadSize = 2 * 1024 * 1024 * 1024
     /// The default largest request held in memory: room for any SQS request however it is escaped.
     public static let defaultMaxRequestBodySize = 16 * 1024 * 1024
+
+    /// The most one request may hold of the memory budget: a request held whole, or a send that
+    /// streams (a part being read and each part in flight, plus the rest of the request held).
+    var largestRequestHold: Int {
+        guard bucket != nil else { return maxRequestBodySize }
+        return (partsInFlight + 1) * (max(partSize, 5 * 1024 * 1024) + 256 * 1024) + maxRequestBodySize
+    }
 
     /// The settings of the extended client's behaviour.
     func extendedClientSettings() throws(ConfigurationError) -> ExtendedClientSettings {

@@ -109,6 +109,7 @@ public enum ProxyRuntime {
             clientIdleTimeout: configuration.clientIdleTimeout, maxConnections: configuration.maxConnections,
             requestBodyTimeout: configuration.requestBodyTimeout, requestHeadTimeout: configuration.requestHeadTimeout,
             maxRequestHeadSize: configuration.maxRequestHeadSize,
+            memoryBudget: MemoryBudget(limit: configuration.memoryBudget),
             handler: SQSRequestHandler(
                 upstream: upstream, store: store, uploader: uploader,
                 settings: try configuration.extendedClientSettings(),

@@ -159,6 +159,10 @@ public struct Setting: Sendable {
             "max-request-size",
             "Largest request body held in memory, in bytes: every request but a send that streams (default 16777216).",
             1024...Int.max, \.maxRequestBodySize),
+        number(
+            "memory-budget",
+            "Bytes of request and response bodies held in memory across all requests; past it new requests get a 503 ServiceUnavailable, which SDKs retry (default 134217728).",
+            1024 * 1024...Int.max, \.memoryBudget),
         Setting("log-level", "LEVEL", "trace, debug, info, notice, warning, error or critical (default info).") {
             config, text throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: text) else {

@@ -121,6 +121,19 @@ struct ConfigurationResolverTests {
         #expect(try resolve([:]).clientCredentials == nil)
     }
 
+    @Test func theMemoryBudgetMustHoldTheLargestRequest() throws {
+        func resolve(_ commandLine: [String: String]) throws -> ProxyConfiguration {
+            try ConfigurationResolver(commandLine: commandLine, environment: ["AWS_REGION": "us-east-1"], file: [:])
+                .resolve()
+        }
+        #expect(try resolve([:]).memoryBudget == 128 * 1024 * 1024)
+        // Without a bucket, the largest held request; with one, a streamed send's parts too.
+        #expect(try resolve(["memory-budget": "16777216"]).memoryBudget == 16 * 1024 * 1024)
+        #expect(throws: ConfigurationError.self) { try resolve(["memory-budget": "16777216", "bucket": "own"]) }
+        #expect(throws: ConfigurationError.self) { try resolve(["bucket": "own", "part-size": "67108864"]) }
+        #expect(try resolve(["bucket": "own", "memory-budget": "60030976"]).memoryBudget == 60_030_976)
+    }
+
     @Test func yamlFile() throws {
         let settings = try ConfigurationResolver.parseFile(
             """

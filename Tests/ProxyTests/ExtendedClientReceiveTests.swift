@@ -71,6 +71,37 @@ struct ExtendedClientReceiveTests {
         #expect(sqs.sent.withLock { $0 }.first?["MessageAttributeNames"]?.arrayValue?.count == 2)
     }
 
+    @Test func aPayloadTheMemoryBudgetHasNoRoomForStreamsIntoTheResponse() async throws {
+        let store = FakePayloadStore()
+        try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "the payload"))
+        let client = try Self.client(store, Self.receiving([Self.offloaded("payloads", "k", handle: "h1")]))
+        let body = ByteBuffer(bytes: Self.receive.serialized())
+        let request = try body.withUnsafeReadableBytes { bytes throws(SQSError) in
+            try SQSRequestDecoder.decode(
+                target: "AmazonSQS.ReceiveMessage", contentType: "application/x-amz-json-1.0", path: "/",
+                queryString: "", body: bytes)
+        }
+        let head = HTTPRequestHead(
+            version: .http1_1, method: .POST, uri: "/",
+            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ReceiveMessage"])
+        func receive(budget: MemoryBudget) async throws -> (ProxyResponse, held: Int) {
+            let lease = MemoryLease(budget: budget)
+            let response = try await MemoryLease.$current.withValue(lease) {
+                try await client.handle(request, tree: request.tree!, client: ClientRequest(head: head, body: body))
+            }
+            return (response, lease.bytes)
+        }
+        // With room, read whole and counted as it is (the fake SQS's answer is not counted).
+        let (held, heldBytes) = try await receive(budget: MemoryBudget(limit: 4 * 1024 * 1024))
+        #expect(held.streamedBody == nil && held.body.readableBytes > 0)
+        #expect(heldBytes == "the payload".utf8.count)
+        // Spent: the same payload streams.
+        let spent = MemoryBudget(limit: 4 * 1024 * 1024)
+        spent.charge(spent.limit)
+        let (streamed, _) = try await receive(budget: spent)
+        #expect(streamed.streamedBody != nil)
+    }
+
     @Test func aMissingPayloadFailsTheReceiveUnlessItIsToBeIgnored() async throws {
         let message = Self.offloaded("payloads", "gone", handle: "h")
         await #expect(throws: SQSError.self) {

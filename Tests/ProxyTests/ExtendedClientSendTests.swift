@@ -13,6 +13,7 @@ import Testing
 /// An in-memory bucket that can fail chosen calls.
 final class FakePayloadStore: PayloadStore {
     let partSize = 8 * 1024 * 1024
+    let partsInFlight = 4
     let objects = Mutex<[String: ByteBuffer]>([:])
     let deleted = Mutex<[String]>([])
     /// Puts of keys for which this is true fail.

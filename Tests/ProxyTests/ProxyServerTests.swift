@@ -44,19 +44,30 @@ struct ProxyServerTests {
         return HTTPRequestHead(version: .http1_1, method: .POST, uri: "/", headers: headers)
     }
 
-    /// The heads of the responses written, and whether the connection's serving ended.
+    /// The heads of the responses written.
     static func serve(_ server: ProxyServer, _ parts: [HTTPServerRequestPart]) async throws -> [HTTPResponseHead] {
+        try await serveAnswers(server, parts).map(\.head)
+    }
+
+    /// The responses written, head and body.
+    static func serveAnswers(_ server: ProxyServer, _ parts: [HTTPServerRequestPart]) async throws
+        -> [(head: HTTPResponseHead, body: String)]
+    {
         let (inbound, source) = NIOAsyncChannelInboundStream<HTTPServerRequestPart>.makeTestingStream()
         let (outbound, sink) = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>.makeTestingWriter()
         for part in parts { source.yield(part) }
         source.finish()
         try await server.serveRequests(inbound: inbound, outbound: outbound)
         outbound.finish()
-        var heads: [HTTPResponseHead] = []
+        var answers: [(head: HTTPResponseHead, body: String)] = []
         for try await part in sink {
-            if case .head(let head) = part { heads.append(head) }
+            switch part {
+            case .head(let head): answers.append((head, ""))
+            case .body(.byteBuffer(let buffer)): answers[answers.count - 1].body += String(buffer: buffer)
+            default: break
+            }
         }
-        return heads
+        return answers
     }
 
     @Test func aBodyOverTheLimitIsRefusedAndItsConnectionServesOn() async throws {

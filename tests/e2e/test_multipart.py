@@ -5,7 +5,7 @@ import hashlib
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import BUCKET, patient_client
+from conftest import BUCKET, make_client, patient_client
 from s3_faults import S3FaultRelay
 from test_extended import md5_of_body, objects, payload
 
@@ -218,4 +218,50 @@ def test_a_body_that_stops_arriving_is_cut_and_its_upload_aborted(start_proxy, s
         assert time.time() - started < 8
     assert_upload_aborted(s3, s3_relay, before_objects)
     assert len(relay.records) == before_records
+    assert proxy.alive(), proxy.stderr()
+
+
+def test_a_request_the_memory_budget_has_no_room_for_gets_a_503_that_sdks_retry(start_proxy, s3_relay, queue):
+    import threading
+    import time
+    from urllib.parse import urlsplit
+
+    # The budget holds exactly one streamed send: (1 part in flight + 1) x (5 MiB + 256 KiB) + 1 MiB.
+    held = 2 * (PART + 256 * 1024) + 1024 * 1024
+    proxy = start_proxy(
+        "--bucket", BUCKET, "--s3-endpoint", s3_relay.endpoint, "--part-size", str(PART), "--parts-in-flight", "1",
+        "--max-request-size", str(1024 * 1024), "--memory-budget", str(held),
+    )
+    endpoint = urlsplit(proxy.endpoint)
+    head = (
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        "X-Amz-Target: AmazonSQS.SendMessage\r\nContent-Length: 40000000\r\n\r\n"
+    )
+    # Three parts sent: the request holds all the budget (what a streamed send may hold at once).
+    stalled = send_three_parts(endpoint, head + f'{{"QueueUrl":"{queue}","MessageBody":"')
+    impatient = make_client(proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
+    body = payload(300_000, "budget")
+    # The proxy counts the stalled body as it reads it (as fast as S3 takes its parts).
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            impatient.list_queues()
+            time.sleep(0.1)
+        except ClientError:
+            break
+    for attempt in (
+        lambda: impatient.list_queues(),
+        lambda: impatient.send_message(QueueUrl=queue, MessageBody=body),
+    ):
+        with pytest.raises(ClientError) as refused:
+            attempt()
+        assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert "memory budget" in refused.value.response["Error"]["Message"]
+    # The SDK's own retries get through once the stalled request is gone.
+    threading.Timer(1.0, stalled.close).start()
+    patient = make_client(proxy.endpoint, retries={"max_attempts": 10, "mode": "standard"})
+    patient.send_message(QueueUrl=queue, MessageBody=body)
+    received = patient.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
+    assert [m["Body"] for m in received] == [body]
     assert proxy.alive(), proxy.stderr()
