@@ -6,8 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sqs-extended-proxy", targets: ["sqs-extended-proxy"]),
-        // The pure codecs and signing, for the micro-benchmarks in Benchmarks/.
-        .library(name: "SQSExtendedProxyCore", targets: ["SQSWire", "ExtendedPayload", "AWSSigning"]),
+        // The pure codecs and signing, for the micro-benchmarks in Benchmarks/ and the fuzz targets in Fuzz/.
+        .library(name: "SQSExtendedProxyCore", targets: ["TextCoding", "SQSWire", "ExtendedPayload", "AWSSigning"]),
         // The SQS transport, for the stack floor in Benchmarks/.
         .library(name: "SQSTransport", targets: ["SQSTransport"]),
     ],

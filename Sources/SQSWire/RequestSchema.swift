@@ -121,7 +121,13 @@ extension RequestSchema {
                 let groups = try indexedGroups(prefix: prefix, in: pairs)
                 if !groups.isEmpty {
                     var entries: [JSONValue] = []
-                    for group in groups { entries.append(try decode(entryMembers, from: group)) }
+                    for group in groups {
+                        // A member the entry does not have would be lost when the request is encoded again.
+                        if let unknown = group.first(where: { !Self.describes($0.name, in: entryMembers) }) {
+                            throw .invalidParameterValue("The parameter \(prefix).N.\(unknown.name) is not valid.")
+                        }
+                        entries.append(try decode(entryMembers, from: group))
+                    }
                     object[member.name] = .array(entries)
                 }
             }
@@ -202,6 +208,11 @@ extension RequestSchema {
 
     /// Whether a flattened parameter name belongs to a member of this schema.
     private func describes(_ name: String) -> Bool {
+        Self.describes(name, in: members)
+    }
+
+    /// Whether `name` is one of `members`' Query parameters.
+    private static func describes(_ name: String, in members: [Member]) -> Bool {
         members.contains { member in
             switch member.shape {
             case .string, .integer: return name == member.name

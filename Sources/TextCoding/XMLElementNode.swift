@@ -1,9 +1,3 @@
-import Foundation
-
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 /// An element of a parsed XML document: name, child elements and text content.
 public struct XMLElementNode: Sendable, Hashable {
     public var name: String
@@ -41,45 +35,8 @@ public struct XMLElementNode: Sendable, Hashable {
         parse(Array(text.utf8))?.first(name)?.text
     }
 
-    /// Parses a document; nil if it is not well-formed XML.
+    /// Parses a document; nil if it is not well-formed XML in UTF-8 (see ``XMLReader``).
     public static func parse(_ bytes: some Collection<UInt8>) -> XMLElementNode? {
-        let builder = TreeBuilder()
-        let parser = XMLParser(data: Data(bytes))
-        parser.delegate = builder
-        guard parser.parse(), let root = builder.root else { return nil }
-        return root
-    }
-
-    private final class TreeBuilder: NSObject, XMLParserDelegate {
-        var stack: [XMLElementNode] = []
-        var root: XMLElementNode?
-
-        func parser(
-            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-            attributes: [String: String] = [:]
-        ) {
-            stack.append(XMLElementNode(name: elementName))
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            guard !stack.isEmpty else { return }
-            stack[stack.count - 1].text += string
-        }
-
-        func parser(_ parser: XMLParser, foundCDATA block: Data) {
-            guard !stack.isEmpty else { return }
-            stack[stack.count - 1].text += String(decoding: block, as: UTF8.self)
-        }
-
-        func parser(
-            _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?
-        ) {
-            guard let element = stack.popLast() else { return }
-            if stack.isEmpty {
-                root = element
-            } else {
-                stack[stack.count - 1].children.append(element)
-            }
-        }
+        XMLReader.parse(Array(bytes))
     }
 }

@@ -94,6 +94,15 @@ struct RequestDecoderTests {
         #expect(throws: SQSError.invalidParameterValue("Value x for parameter DelaySeconds is invalid.")) {
             try decodeQuery("Action=SendMessage&QueueUrl=u&MessageBody=b&DelaySeconds=x")
         }
+        // Found by FuzzRequestDecoder: an entry of unknown members alone vanished when the request was
+        // encoded again for SQS.
+        let unknownMember = SQSError.invalidParameterValue(
+            "The parameter DeleteMessageBatchRequestEntry.N.1dI is not valid.")
+        #expect(throws: unknownMember) {
+            try decodeQuery(
+                "Action=DeleteMessageBatch&QueueUrl=u&DeleteMessageBatchRequestEntry.1.Id=a"
+                    + "&DeleteMessageBatchRequestEntry.1.ReceiptHandle=h&DeleteMessageBatchRequestEntry.2.1dI=")
+        }
     }
 
     @Test func queryQueueURLMayComeFromThePath() throws {

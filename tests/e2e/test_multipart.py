@@ -222,44 +222,44 @@ def test_a_body_that_stops_arriving_is_cut_and_its_upload_aborted(start_proxy, s
 
 
 def test_a_request_the_memory_budget_has_no_room_for_gets_a_503_that_sdks_retry(start_proxy, s3_relay, queue):
+    import socket
     import threading
     import time
     from urllib.parse import urlsplit
 
-    # The budget holds exactly one streamed send: (1 part in flight + 1) x (5 MiB + 256 KiB) + 1 MiB.
-    held = 2 * (PART + 256 * 1024) + 1024 * 1024
+    mib = 1024 * 1024
+    # The least budget with a bucket: one streamed send, (1 part in flight + 1) x (5 MiB + 256 KiB) + 1 MiB.
+    budget = 2 * (PART + 256 * 1024) + mib
     proxy = start_proxy(
         "--bucket", BUCKET, "--s3-endpoint", s3_relay.endpoint, "--part-size", str(PART), "--parts-in-flight", "1",
-        "--max-request-size", str(1024 * 1024), "--memory-budget", str(held),
+        "--max-request-size", str(mib), "--memory-budget", str(budget),
     )
     endpoint = urlsplit(proxy.endpoint)
+    # Eleven requests hold all of their 1 MiB bodies but the last byte: 11 MiB of the 11.5.
     head = (
         "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
-        "X-Amz-Target: AmazonSQS.SendMessage\r\nContent-Length: 40000000\r\n\r\n"
-    )
-    # Three parts sent: the request holds all the budget (what a streamed send may hold at once).
-    stalled = send_three_parts(endpoint, head + f'{{"QueueUrl":"{queue}","MessageBody":"')
+        f"X-Amz-Target: AmazonSQS.ListQueues\r\nContent-Length: {mib}\r\n\r\n"
+    ).encode()
+    holders = []
+    for _ in range(11):
+        holder = socket.create_connection((endpoint.hostname, endpoint.port), timeout=10)
+        holder.sendall(head + b"x" * (mib - 1))
+        holders.append(holder)
     impatient = make_client(proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
-    body = payload(300_000, "budget")
-    # The proxy counts the stalled body as it reads it (as fast as S3 takes its parts).
-    deadline = time.time() + 10
-    while time.time() < deadline:
+    body = payload(600_000, "budget")
+    # Until the proxy has read what the holders sent, the send is let through (to a queue that is not there).
+    deadline, refused = time.time() + 10, None
+    while time.time() < deadline and refused is None:
         try:
-            impatient.list_queues()
-            time.sleep(0.1)
-        except ClientError:
-            break
-    for attempt in (
-        lambda: impatient.list_queues(),
-        lambda: impatient.send_message(QueueUrl=queue, MessageBody=body),
-    ):
-        with pytest.raises(ClientError) as refused:
-            attempt()
-        assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
-        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
-        assert "memory budget" in refused.value.response["Error"]["Message"]
-    # The SDK's own retries get through once the stalled request is gone.
-    threading.Timer(1.0, stalled.close).start()
+            impatient.send_message(QueueUrl=queue + "-absent", MessageBody=body)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ServiceUnavailable":
+                refused = error
+    assert refused is not None, "the send was never refused"
+    assert refused.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert "memory budget" in refused.response["Error"]["Message"]
+    # The SDK's own retries get through once the holders are gone.
+    threading.Timer(1.0, lambda: [holder.close() for holder in holders]).start()
     patient = make_client(proxy.endpoint, retries={"max_attempts": 10, "mode": "standard"})
     patient.send_message(QueueUrl=queue, MessageBody=body)
     received = patient.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
