@@ -118,7 +118,8 @@ struct ExtendedClient: Sendable {
         return encode(ResponseCodec.Result(tree: rewritten, requestID: result.requestID), of: request, like: response)
     }
 
-    /// Stores the bodies concurrently; on any failure removes what was stored and throws.
+    /// Stores the bodies concurrently; on any failure removes every key (a failed PUT may have
+    /// stored its object all the same, its answer too late) and throws.
     private func upload(_ uploads: [(key: String, body: String)], bucket: String) async throws(SQSError) {
         let failures = await withTaskGroup(of: (String, ObjectStoreError?).self) { group in
             for (key, body) in uploads {
@@ -129,7 +130,7 @@ struct ExtendedClient: Sendable {
             return results
         }
         guard let failure = failures.first(where: { $0.1 != nil })?.1 else { return }
-        await deletePayloads(failures.filter { $0.1 == nil }.map(\.0))
+        await deletePayloads(failures.map(\.0))
         logger.error("payload upload failed", metadata: ["error": "\(failure)"])
         throw SQSError(
             shape: "InternalFailure", status: 500,

@@ -109,7 +109,10 @@ extension ExtendedClient {
             } else {
                 try await payloads.upload(bucket: bucket, key: key) { try await reading.nextPart() }
             }
-        } catch let error as ObjectStoreError {
+        } catch {
+            // S3 may have stored it all the same (an answer that came too late): the key goes too.
+            await deletePayloads([key])
+            guard let error = error as? ObjectStoreError else { throw error }
             throw SQSError(
                 shape: "InternalFailure", status: 500,
                 message: "Could not store the message payload in S3 bucket \(bucket): \(error.detail)")

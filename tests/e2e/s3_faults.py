@@ -1,12 +1,31 @@
 """An HTTP relay in front of moto's S3 that records requests and can fail chosen ones."""
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sigv4_relay import forward
+from sigv4_relay import copy_answer, deliver, forward, reset
 
 FAILURE = b"<Error><Code>InternalError</Code><Message>injected failure</Message></Error>"
+
+
+SLOW_DOWN = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+
+# Faults of an S3 call: an internal error and throttling (moto never sees the request), the connection
+# reset once the request was read, and an answer too slow, sent after moto carried the request out.
+FAULTS = ("500", "503", "reset", "slow")
+
+
+def operation_of(method, path):
+    """The S3 call a request makes: put, part, initiate, complete, abort, get or delete."""
+    if method == "PUT":
+        return "part" if "partNumber=" in path else "put"
+    if method == "POST":
+        return "initiate" if "uploads" in path.split("?", 1)[-1] else "complete"
+    if method == "DELETE":
+        return "abort" if "uploadId=" in path else "delete"
+    return method.lower()
 
 
 @dataclass
@@ -15,6 +34,10 @@ class S3FaultRelay:
     records: list = field(default_factory=list)
     fail_part_number: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Operation (see operation_of) to fault (see FAULTS), and how often each was served.
+    faults: dict = field(default_factory=dict)
+    served_faults: dict = field(default_factory=dict)
+    slow_seconds: float = 5.0
 
     def serve(self):
         relay = self
@@ -33,6 +56,27 @@ class S3FaultRelay:
                 body = self.rfile.read(length) if length else b""
                 if len(body) < length:
                     self.close_connection = True
+                    return
+                operation = operation_of(self.command, self.path)
+                fault = relay.faults.get(operation)
+                if fault:
+                    with relay.lock:
+                        relay.served_faults[operation] = relay.served_faults.get(operation, 0) + 1
+                if fault in ("500", "503"):
+                    document = FAILURE if fault == "500" else SLOW_DOWN
+                    self.send_response(int(fault))
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(document)))
+                    self.end_headers()
+                    self.wfile.write(document)
+                    return
+                if fault == "reset":
+                    reset(self)
+                    return
+                if fault == "slow":
+                    response = deliver(self, relay.upstream, body)
+                    time.sleep(relay.slow_seconds)
+                    copy_answer(self, *response)
                     return
                 if relay.fail_part_number and f"partNumber={relay.fail_part_number}&" in self.path:
                     self.send_response(500)

@@ -6,7 +6,11 @@ and only then forwarded to moto. A request with a bad signature gets a 403 and n
 """
 
 import http.client
+import json
+import socket
+import struct
 import threading
+import time
 from urllib.parse import parse_qs
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +35,11 @@ def deliver(handler, upstream, body):
 
 def forward(handler, upstream, body):
     """Sends the request `handler` is serving to `upstream` and copies the answer back."""
-    response, payload = deliver(handler, upstream, body)
+    copy_answer(handler, *deliver(handler, upstream, body))
+
+
+def copy_answer(handler, response, payload):
+    """Writes an answer `deliver` got to the client of `handler`."""
     handler.send_response(response.status)
     for name, value in response.getheaders():
         if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
@@ -40,6 +48,42 @@ def forward(handler, upstream, body):
     handler.end_headers()
     if handler.command != "HEAD":
         handler.wfile.write(payload)
+
+
+# Faults served instead of an SQS answer, moto never seeing the request: an internal error, throttling
+# (a definite refusal), the connection reset once the request was read, no answer until the caller
+# gives up.
+FAULTS = ("500", "throttle", "reset", "timeout")
+
+
+def serve_fault(handler, fault, json_protocol, relay):
+    if fault in ("500", "throttle"):
+        status, code, sender = (500, "InternalError", "Receiver") if fault == "500" else (400, "RequestThrottled", "Sender")
+        if json_protocol:
+            payload = json.dumps({"__type": f"com.amazonaws.sqs#{code}", "message": "injected"}).encode()
+            content_type = "application/x-amz-json-1.0"
+        else:
+            payload = (
+                f"<ErrorResponse><Error><Type>{sender}</Type><Code>{code}</Code><Message>injected</Message>"
+                "</Error><RequestId>r</RequestId></ErrorResponse>"
+            ).encode()
+            content_type = "text/xml"
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("x-amzn-query-error", f"{code};{sender}")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+        return
+    if fault == "timeout":
+        time.sleep(relay.timeout_seconds)
+    reset(handler)
+
+
+def reset(handler):
+    """Closes the connection with a reset, no answer written."""
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
 
 
 def action_of(headers, body):
@@ -74,6 +118,11 @@ class SigV4Relay:
     dropped_actions: set = field(default_factory=set)
     # SQS actions that moto carries out, after which the relay answers "500" or "break"s the connection.
     failed_after_taking: dict = field(default_factory=dict)
+    # SQS actions that fail before moto sees them (see FAULTS); how often each fault was served.
+    faults: dict = field(default_factory=dict)
+    served_faults: dict = field(default_factory=dict)
+    # How long a "timeout" fault holds its request before closing the connection.
+    timeout_seconds: float = 5.0
 
     def verify(self, method, path, headers, body):
         authorization = headers.get("authorization", "")
@@ -126,6 +175,11 @@ class SigV4Relay:
                 action = action_of(headers, body)
                 if action in relay.dropped_actions:
                     self.close_connection = True
+                    return
+                if valid and action in relay.faults:
+                    with relay.lock:
+                        relay.served_faults[action] = relay.served_faults.get(action, 0) + 1
+                    serve_fault(self, relay.faults[action], json_protocol="x-amz-target" in headers, relay=relay)
                     return
                 if valid and action in relay.failed_after_taking:
                     deliver(self, relay.upstream, body)
