@@ -2,12 +2,8 @@
 import PackageDescription
 
 // libFuzzer targets for the proxy's parsers and codecs, in a package of their own so that the
-// proxy's build does not change. Built with `--sanitize=fuzzer --sanitize=address` by `scripts/fuzz`; see FUZZING.md.
-let fuzzTargets = [
-    "FuzzJSONParser", "FuzzStreamingReaders", "FuzzUnescapers", "FuzzRequestDecoder", "FuzzResponseCodec",
-    "FuzzXMLReader", "FuzzPayloadCodecs", "FuzzSignatureVerifier",
-]
-
+// proxy's build does not change: one executable, the target chosen by FUZZ_TARGET. Built with
+// `--sanitize=fuzzer --sanitize=address` by `scripts/fuzz`; see FUZZING.md.
 let package = Package(
     name: "Fuzz",
     platforms: [.macOS(.v15)],
@@ -16,12 +12,10 @@ let package = Package(
         .target(
             name: "FuzzSupport",
             dependencies: [.product(name: "SQSExtendedProxyCore", package: "sqs-extended-proxy")]
-        )
+        ),
+        .executableTarget(
+            name: "FuzzTargets",
+            dependencies: ["FuzzSupport", .product(name: "SQSExtendedProxyCore", package: "sqs-extended-proxy")]
+        ),
     ]
-        + fuzzTargets.map { name in
-            .executableTarget(
-                name: name,
-                dependencies: ["FuzzSupport", .product(name: "SQSExtendedProxyCore", package: "sqs-extended-proxy")]
-            )
-        }
 )

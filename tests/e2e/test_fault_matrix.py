@@ -31,7 +31,9 @@ S3_FAULTS = ("500", "503", "reset", "slow")
 SQS_ERRORS = {"500": "InternalError", "throttle": "RequestThrottled", "reset": "ServiceUnavailable",
               "timeout": "ServiceUnavailable"}
 MATRIX = {}
-for send, stored in (("SendMessage", 1), ("SendMessageBatch", 2), ("SendMessage streamed", 1)):
+for send, stored in (
+    ("SendMessage", 1), ("SendMessageBatch", 2), ("SendMessage streamed", 1), ("SendMessageBatch streamed", 2)
+):
     calls = ("initiate", "part", "complete") if send.endswith("streamed") else ("put",)
     for call in calls:
         for fault in S3_FAULTS:

@@ -4,8 +4,7 @@ import SQSWire
 /// The streaming send-request reader (the JSON object reader and the form reader under it): cut
 /// anywhere, it reports the same bodies and builds the same request as from the whole input, and
 /// that request is the one the whole-request decoder builds.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzStreamingReaders(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzStreamingReaders(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     let wireProtocol: SQSProtocol = input.choice & 1 == 0 ? .json : .query
     let action: SQSAction = input.choice & 2 == 0 ? .sendMessage : .sendMessageBatch

@@ -3,8 +3,7 @@ import TextCoding
 
 /// The XML reader under the Query response codec and the S3 and STS clients: a document it reads,
 /// written back (elements and their text), reads to the same tree.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzXMLReader(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzXMLReader(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = count > 0 && start != nil ? Array(UnsafeRawBufferPointer(start: start, count: count)) : []
     guard let root = XMLElementNode.parse(bytes) else { return 0 }
     var written: [UInt8] = []

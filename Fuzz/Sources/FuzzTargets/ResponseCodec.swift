@@ -3,8 +3,7 @@ import SQSWire
 
 /// The response codec the proxy applies to SQS's answers, XML and JSON: a result it decodes,
 /// encoded again, decodes to the same result.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzResponseCodec(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzResponseCodec(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     let actions: [SQSAction] = [
         .sendMessage, .sendMessageBatch, .receiveMessage, .deleteMessage, .deleteMessageBatch,

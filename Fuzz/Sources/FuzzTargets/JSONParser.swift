@@ -4,8 +4,7 @@ import SQSWire
 /// The JSON parser: a document it accepts serializes to one it parses to the same value, and the
 /// shallow mode (a forwarded request's) accepts exactly what the full parser accepts, with the same
 /// top-level members.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzJSONParser(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzJSONParser(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = count > 0 && start != nil ? Array(UnsafeRawBufferPointer(start: start, count: count)) : []
     let full = try? JSONValue.parse(bytes)
     let shallow = try? JSONValue.parse(bytes, shallow: true)

@@ -2,8 +2,7 @@ import ExtendedPayload
 import FuzzSupport
 
 /// The pointer and marked receipt-handle codecs: what they read, written again, reads the same.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzPayloadCodecs(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzPayloadCodecs(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     let text = String(decoding: input.payload, as: UTF8.self)
     if input.choice & 1 == 0 {

@@ -3,8 +3,7 @@ import SQSWire
 
 /// The streaming unescapers: cut anywhere, they give what they give the whole input, and the JSON
 /// one agrees with the JSON parser on a string literal.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzUnescapers(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzUnescapers(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     if input.choice & 1 == 0 {
         let whole = unescapeJSON([input.payload])

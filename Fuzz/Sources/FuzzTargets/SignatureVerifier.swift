@@ -3,8 +3,7 @@ import FuzzSupport
 
 /// The client-signature verifier: any request is checked without a crash, and a request the signer
 /// signed, whatever its path, query and headers, verifies.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSignatureVerifier(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzSignatureVerifier(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     let lines = String(decoding: input.payload, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
     let path = lines.first.map(String.init) ?? "/"

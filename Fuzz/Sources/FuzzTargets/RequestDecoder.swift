@@ -3,8 +3,7 @@ import SQSWire
 
 /// The request decoder of both protocols: a request of a rewritten action that decodes, encoded
 /// again as the proxy encodes what it sends upstream, decodes to the same input.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRequestDecoder(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+func fuzzRequestDecoder(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     let actions = SQSAction.allCases
     let action = actions[Int(input.choice >> 1) % actions.count]
