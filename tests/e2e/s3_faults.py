@@ -13,8 +13,9 @@ FAILURE = b"<Error><Code>InternalError</Code><Message>injected failure</Message>
 SLOW_DOWN = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
 
 # Faults of an S3 call: an internal error and throttling (moto never sees the request), the connection
-# reset once the request was read, and an answer too slow, sent after moto carried the request out.
-FAULTS = ("500", "503", "reset", "slow")
+# reset once the request was read, an answer too slow, sent after moto carried the request out, and
+# an answer cut half-way through its body by a reset.
+FAULTS = ("500", "503", "reset", "slow", "cut")
 
 
 def operation_of(method, path):
@@ -71,6 +72,18 @@ class S3FaultRelay:
                     self.wfile.write(document)
                     return
                 if fault == "reset":
+                    reset(self)
+                    return
+                if fault == "cut":
+                    # The answer's head and half its body, then a reset.
+                    response, payload = deliver(self, relay.upstream, body)
+                    self.send_response(response.status)
+                    for name, value in response.getheaders():
+                        if name.lower() not in ("server", "date", "connection", "transfer-encoding"):
+                            self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.wfile.flush()
                     reset(self)
                     return
                 if fault == "slow":

@@ -15,7 +15,7 @@ import re
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from conftest import BUCKET, ROOT, make_client
 from s3_faults import S3FaultRelay
@@ -47,6 +47,10 @@ for send, stored in (
 for receive in ("ReceiveMessage", "ReceiveMessage streamed"):
     for fault in S3_FAULTS:
         MATRIX[(receive, "S3 get", fault)] = ("InternalFailure", 1, "1")
+# A payload cut while it streams into the answer: the answer began, so the client sees its connection
+# close before the answer ended (its SDK raises no error code, a connection error).
+MATRIX[("ReceiveMessage", "S3 get", "cut")] = ("InternalFailure", 1, "1")
+MATRIX[("ReceiveMessage streamed", "S3 get", "cut")] = ("connection closed", 1, "1")
 for fault, seen in SQS_ERRORS.items():
     for action in ("ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility",
                    "ChangeMessageVisibilityBatch"):
@@ -60,8 +64,10 @@ for delete in ("DeleteMessage", "DeleteMessageBatch"):
 # The client and the proxy itself: the client closes its connection once its request is sent, or
 # half-way through a streamed body; the proxy is killed (SIGKILL) half-way through one and started again.
 GONE = {
+    ("SendMessage", "client", "gone mid-body"): ("nothing", 0, "0"),
     ("SendMessage", "client", "gone before the answer"): ("nothing", 1, "1"),
     ("ReceiveMessage", "client", "gone before the answer"): ("nothing", 1, "1"),
+    ("ReceiveMessage streamed", "client", "gone mid-answer"): ("nothing", 1, "1"),
     ("SendMessage streamed", "client", "gone mid-body"): ("nothing", 0, "0"),
     ("SendMessage streamed", "proxy", "SIGKILL mid-body"): ("nothing", 0, "0 + 1 upload"),
 }
@@ -127,6 +133,8 @@ def test_fault(action, where, fault, start_proxy, s3_relay, relay, s3, direct_sq
         seen = "ok"
     except ClientError as error:
         seen = error.response["Error"]["Code"]
+    except (BotoCoreError, ConnectionError):
+        seen = "connection closed"
     finally:
         faults.pop(faulted, None)
     served = (s3_relay if on_s3 else relay).served_faults
@@ -151,17 +159,21 @@ def pending_uploads(s3, prefix):
 
 
 def holdings(direct_sqs, queue, s3, prefix):
-    """The bodies of the messages in the queue (as SQS holds them) and the payload objects of the test."""
-    bodies = []
-    for _ in range(5):
+    """The bodies of the messages in the queue (as SQS holds them) and the payload objects of the test.
+    A message received just before (visibility timeout 1 s) is waited for."""
+    import time
+
+    deadline = time.time() + 6
+    while True:
+        attributes = direct_sqs.get_queue_attributes(
+            QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        count = int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
         messages = direct_sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0)
         bodies = [m["Body"] for m in messages.get("Messages", [])]
-        if bodies:
+        if count == len(bodies) or time.time() > deadline:
             break
-    attributes = direct_sqs.get_queue_attributes(
-        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    count = int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        time.sleep(0.3)
     assert count == len(bodies), f"SQS holds {count} messages, {len(bodies)} received"
     return bodies, objects(s3, prefix)
 
@@ -196,14 +208,27 @@ def test_gone(action, where, fault, start_proxy, s3_relay, relay, s3, direct_sqs
     proxy = ProxyProcess(args) if killed else start_proxy(*args[4:])
     endpoint = urlsplit(proxy.endpoint)
     uploads_before = pending_uploads(s3, prefix)
-    if action == "ReceiveMessage":
-        make_client(proxy.endpoint).send_message(QueueUrl=queue, MessageBody=payload(THRESHOLD + 1))
+    if action.startswith("ReceiveMessage"):
+        size = PART + 1000 if action.endswith("streamed") else THRESHOLD + 1
+        make_client(proxy.endpoint).send_message(QueueUrl=queue, MessageBody=payload(size))
     target = "SendMessage" if action.startswith("Send") else "ReceiveMessage"
     head = (
         "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
         f"X-Amz-Target: AmazonSQS.{target}\r\n"
     )
-    if fault == "gone before the answer":
+    if fault == "gone mid-answer":
+        body = json.dumps({"QueueUrl": queue, "VisibilityTimeout": 1}).encode()
+        connection = socket.create_connection((endpoint.hostname, endpoint.port), timeout=10)
+        connection.sendall(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        # The answer's head and the start of the payload, then the client leaves.
+        assert b"200 OK" in connection.recv(65536)
+        connection.close()
+    elif fault == "gone mid-body" and action == "SendMessage":
+        opening = f'{head}Content-Length: 600000\r\n\r\n{{"QueueUrl":"{queue}","MessageBody":"' + "x" * 300_000
+        connection = socket.create_connection((endpoint.hostname, endpoint.port), timeout=10)
+        connection.sendall(opening.encode())
+        connection.close()
+    elif fault == "gone before the answer":
         document = {"QueueUrl": queue}
         if target == "SendMessage":
             document["MessageBody"] = payload(THRESHOLD + 1)
