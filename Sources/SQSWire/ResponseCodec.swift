@@ -42,9 +42,12 @@ public enum ResponseCodec {
             xml.open(action.rawValue + "Result")
             writeResult(result.tree, action: action, to: &xml)
             xml.close(action.rawValue + "Result")
-            xml.open("ResponseMetadata")
-            xml.element("RequestId", result.requestID ?? "")
-            xml.close("ResponseMetadata")
+            // An answer without a request id is passed on without one, not with an empty one.
+            if let requestID = result.requestID {
+                xml.open("ResponseMetadata")
+                xml.element("RequestId", requestID)
+                xml.close("ResponseMetadata")
+            }
             xml.close(action.rawValue + "Response")
             return xml.bytes
         }

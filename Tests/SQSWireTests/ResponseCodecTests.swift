@@ -77,6 +77,17 @@ struct ResponseCodecTests {
         #expect(again?.tree == result.tree)
     }
 
+    /// Found by FuzzResponseCodec: an answer without a request id came back with an empty one.
+    @Test func aQueryAnswerWithoutARequestIDIsWrittenWithoutOne() throws {
+        let xml = "<DeleteMessageResponse><DeleteMessageResult/></DeleteMessageResponse>"
+        let result = try #require(ResponseCodec.decode(Array(xml.utf8), action: .deleteMessage, wireProtocol: .query))
+        #expect(result.requestID == nil)
+        let written = ResponseCodec.encode(result, action: .deleteMessage, wireProtocol: .query)
+        #expect(!String(decoding: written, as: UTF8.self).contains("ResponseMetadata"))
+        let again = try #require(ResponseCodec.decode(written, action: .deleteMessage, wireProtocol: .query))
+        #expect(again.requestID == nil)
+    }
+
     @Test func querySendResult() throws {
         let xml = """
             <SendMessageResponse><SendMessageResult><MD5OfMessageBody>fafb00f5732ab283681e124bf8747ed1</MD5OfMessageBody>
