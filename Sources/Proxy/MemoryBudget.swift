@@ -5,10 +5,10 @@ import Synchronization
 /// that may be: a request whose body would not fit, or that arrives while the budget is spent,
 /// gets a 503 instead of growing the process.
 ///
-/// Each body is counted once, as it is held: a request body as it arrives (up to what its kind of
+/// Bodies are counted as they are held: a request body as it arrives (up to what its kind of
 /// request can hold at once), an answer from SQS, a payload read whole from S3, and the response
-/// until it is written. The short-lived copies made while a request is decoded and re-encoded are
-/// not counted.
+/// until it is written (an answer passed on as it came is counted twice: an overestimate). The
+/// short-lived copies made while a request is decoded and re-encoded are not counted.
 public final class MemoryBudget: Sendable {
     /// The most bytes held.
     public let limit: Int
