@@ -37,7 +37,8 @@ extension ExtendedClient {
     /// The most a streamed send holds in memory at once: a part being read and each part in
     /// flight, plus `maxHeldBytes` of the rest of the request (the bodies within the threshold).
     func streamedHoldLimit(maxHeldBytes: Int) -> Int {
-        (payloads.partsInFlight + 1) * (payloads.partSize + StreamingSendReading.pieceAllowance) + maxHeldBytes
+        MemoryBudget.largestRequest(
+            maxHeldRequestSize: maxHeldBytes, partSize: payloads.partSize, partsInFlight: payloads.partsInFlight)
     }
 
     /// Reads a send request as a stream and answers it. Bodies within the threshold are held;

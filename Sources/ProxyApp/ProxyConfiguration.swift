@@ -107,8 +107,9 @@ public struct ProxyConfiguration: Sendable {
     /// The most one request may hold of the memory budget: a request held whole, or a send that
     /// streams (a part being read and each part in flight, plus the rest of the request held).
     var largestRequestHold: Int {
-        guard bucket != nil else { return maxRequestBodySize }
-        return (partsInFlight + 1) * (max(partSize, 5 * 1024 * 1024) + 256 * 1024) + maxRequestBodySize
+        MemoryBudget.largestRequest(
+            maxHeldRequestSize: maxRequestBodySize, partSize: bucket == nil ? nil : partSize,
+            partsInFlight: partsInFlight)
     }
 
     /// The settings of the extended client's behaviour.
