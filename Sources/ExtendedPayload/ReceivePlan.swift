@@ -12,6 +12,8 @@ public struct ReceivePlan: Sendable {
         /// Whether it streams into the response (over the held limit, or of unknown size) instead
         /// of being read whole.
         public var streams: Bool
+        /// The SNS envelope the payload goes into, for a message SNS delivered without raw delivery.
+        public var envelope: SNSEnvelope?
     }
 
     /// The input SQS gets.
@@ -28,6 +30,8 @@ public struct ReceivePlan: Sendable {
 
     /// The payloads of the offloaded messages among `messages` whose pointers name an allowed
     /// object, and the pointers that do not (those messages are delivered as SQS holds them).
+    /// A message is offloaded when it carries a reserved attribute and its body is a pointer, or
+    /// when its body is an SNS envelope of a pointer (``SNSEnvelope``).
     /// - Parameter heldPayloadLimit: payloads up to this size (as their reserved attribute says)
     ///   are read whole; larger ones, or of unknown size, stream.
     public func fetches(in messages: [JSONValue], buckets: PayloadBuckets, heldPayloadLimit: Int)
@@ -35,16 +39,31 @@ public struct ReceivePlan: Sendable {
     {
         var fetches: [Fetch] = []
         var refused: [PayloadPointer] = []
-        for (index, message) in messages.enumerated() where MessageRewriting.isOffloaded(message) {
-            guard let pointer = PayloadPointer(body: message["Body"]?.stringValue ?? "") else { continue }
+        for (index, message) in messages.enumerated() {
+            let body = message["Body"]?.stringValue ?? ""
+            let pointer: PayloadPointer
+            let size: Int?
+            var envelope: SNSEnvelope?
+            if MessageRewriting.isOffloaded(message) {
+                guard let offloaded = PayloadPointer(body: body) else { continue }
+                pointer = offloaded
+                size =
+                    OffloadPolicy.reservedAttributeNames.lazy.compactMap {
+                        message["MessageAttributes"]?[$0]?["StringValue"]?.stringValue.flatMap { Int($0) }
+                    }.first
+            } else if let delivered = SNSEnvelope(body: body) {
+                (pointer, size, envelope) = (delivered.pointer, delivered.payloadSize, delivered)
+            } else {
+                continue
+            }
             guard buckets.allows(pointer) else {
                 refused.append(pointer)
                 continue
             }
-            let size = OffloadPolicy.reservedAttributeNames.lazy.compactMap {
-                message["MessageAttributes"]?[$0]?["StringValue"]?.stringValue.flatMap { Int($0) }
-            }.first
-            fetches.append(Fetch(index: index, pointer: pointer, streams: size.map { $0 > heldPayloadLimit } ?? true))
+            fetches.append(
+                Fetch(
+                    index: index, pointer: pointer, streams: size.map { $0 > heldPayloadLimit } ?? true,
+                    envelope: envelope))
         }
         return (fetches, refused)
     }

@@ -175,12 +175,13 @@ struct ExtendedClient: Sendable {
             switch payload {
             case .success(.held(let body)):
                 messages[index] = try MessageRewriting.restore(
-                    messages[index], payload: body, pointer: pointer, filter: plan.filter)
+                    messages[index], payload: fetch.envelope?.wrapping(body) ?? body, pointer: pointer,
+                    filter: plan.filter)
                 ProxyMetrics.payloadRestored(bytes: body.utf8.count)
             case .success(.streamed(let body)):
-                let stream = StreamedPayload(body: body)
+                let stream = StreamedPayload(body: body, envelope: fetch.envelope)
                 messages[index] = try MessageRewriting.restore(
-                    messages[index], payload: stream.bodyToken, pointer: pointer, filter: plan.filter)
+                    messages[index], payload: stream.restoredBody, pointer: pointer, filter: plan.filter)
                 messages[index]["MD5OfBody"] = .string(stream.digestToken)
                 streams.append(stream)
             case .failure(let error) where error.kind == .objectNotFound && settings.ignorePayloadNotFound:
@@ -377,13 +378,10 @@ struct ExtendedClient: Sendable {
         case .json:
             return (client, ByteBuffer(bytes: input.serialized()))
         case .query(let original):
-            let parameters = RequestSchema.forAction(request.action)!.parameters(
-                from: input, action: request.action, original: original)
-            var head = client.head
-            head.method = .POST
-            head.uri = client.path
-            head.headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
-            return (ClientRequest(head: head, body: client.body), ByteBuffer(bytes: parameters.encoded()))
+            let post = client.formPost(
+                RequestSchema.forAction(request.action)!.parameters(
+                    from: input, action: request.action, original: original))
+            return (post, post.body)
         }
     }
 

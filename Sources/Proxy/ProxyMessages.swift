@@ -24,6 +24,19 @@ public struct ClientRequest: Sendable {
     public var queryString: String { head.queryString }
 }
 
+extension ClientRequest {
+    /// The request as a form POST to its path, `parameters` (its query string's included) in the body.
+    func formPost(_ parameters: QueryParameters) -> ClientRequest {
+        var head = head
+        head.method = .POST
+        head.uri = path
+        head.headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
+        var request = ClientRequest(head: head, body: ByteBuffer(bytes: parameters.encoded()))
+        request.streamed = streamed
+        return request
+    }
+}
+
 extension HTTPRequestHead {
     /// The path of the URI, without the query string.
     var path: String { String(uri.prefix { $0 != "?" }) }

@@ -14,14 +14,17 @@ public struct SQSRequestHandler: Sendable {
     let authenticator: ClientAuthenticator?
     /// The largest request body held in memory (every request but a streamed send).
     let maxHeldRequestSize: Int
+    /// Where queue URLs point, in requests to SQS and in answers to clients.
+    let queueURLs: QueueURLMap
     let logger: Logger
 
-    /// A handler that forwards every request as it is.
+    /// A handler that forwards every request, its queue URLs pointed at SQS and, in answers, at the proxy.
     public init(upstream: SQSUpstream, maxHeldRequestSize: Int, logger: Logger) {
         self.upstream = upstream
         self.extendedClient = nil
         self.authenticator = nil
         self.maxHeldRequestSize = maxHeldRequestSize
+        self.queueURLs = QueueURLMap(upstream: upstream.builder.endpoint)
         self.logger = logger
     }
 
@@ -29,8 +32,9 @@ public struct SQSRequestHandler: Sendable {
     /// authentication when `clientCredentials` are given.
     public init(
         upstream: SQSUpstream, store: S3ObjectStore, uploader: MultipartUploader, settings: ExtendedClientSettings,
-        clientCredentials: ClientCredentials?, maxHeldRequestSize: Int, logger: Logger
+        clientCredentials: ClientCredentials?, maxHeldRequestSize: Int, queueURLs: QueueURLMap, logger: Logger
     ) {
+        self.queueURLs = queueURLs
         self.upstream = upstream
         self.extendedClient = ExtendedClient(
             settings: settings,
@@ -80,7 +84,7 @@ public struct SQSRequestHandler: Sendable {
                 return await handle(request, context: context)
             }
             let response = try await extendedClient.sendStreaming(
-                context, body: body, maxHeldBytes: maxHeldRequestSize, verify: verify)
+                context, body: body, maxHeldBytes: maxHeldRequestSize, queueURLs: queueURLs, verify: verify)
             return Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
         } catch let error as SQSError {
             var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
@@ -101,12 +105,22 @@ public struct SQSRequestHandler: Sendable {
     }
 
     private func handle(_ request: ClientRequest, context: RequestContext) async -> ProxyResponse {
-        let decoded: SQSRequest
-        do {
+        var decoded: SQSRequest
+        var client = request
+        var clientOrigin: String?
+        do throws(SQSError) {
             decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
                 try SQSRequestDecoder.decode(
                     target: context.target, contentType: context.contentType, path: request.path,
                     queryString: request.queryString, body: bytes)
+            }
+            try pointUpstream(&decoded, client: &client)
+            if queueURLs.rewritesAnswers && decoded.action.answersQueueURLs {
+                clientOrigin = queueURLs.clientOrigin(hostHeader: request.head.headers.first(name: "host"))
+                guard clientOrigin != nil else {
+                    throw .invalidParameterValue(
+                        "The request's Host header names no host that queue URLs could point at.")
+                }
             }
         } catch {
             logger.debug("rejected", metadata: ["error": "\(error)"])
@@ -114,7 +128,54 @@ public struct SQSRequestHandler: Sendable {
             response.action = context.namedAction
             return response
         }
-        return await answer(decoded, client: request, context: context)
+        var response = await answer(decoded, client: client, context: context)
+        if let clientOrigin { response = pointAtProxy(response, of: decoded, origin: clientOrigin) }
+        return response
+    }
+
+    /// Points the request's queue URL at SQS when it names another host; the request is then
+    /// written again (a JSON request that was parsed shallow is parsed whole for that).
+    private func pointUpstream(_ decoded: inout SQSRequest, client: inout ClientRequest) throws(SQSError) {
+        guard let url = decoded.queueURL, let upstreamURL = queueURLs.upstreamURL(for: url) else { return }
+        decoded.setQueueURL(upstreamURL)
+        switch decoded.input {
+        case .json:
+            var document: JSONValue
+            if let tree = decoded.tree {
+                document = tree
+            } else {
+                document = try client.body.withUnsafeReadableBytes { bytes throws(SQSError) in
+                    try JSONValue.parse(bytes)
+                }
+            }
+            document["QueueUrl"] = .string(upstreamURL)
+            client.body = ByteBuffer(bytes: document.serialized())
+            client.bodySHA256 = nil
+        case .query(let parameters):
+            client = client.formPost(parameters)
+        }
+    }
+
+    /// A successful answer whose queue URLs are pointed at `origin`. An answer that cannot be read
+    /// is passed on as it came.
+    private func pointAtProxy(_ response: ProxyResponse, of request: SQSRequest, origin: String) -> ProxyResponse {
+        guard response.status == .ok else { return response }
+        guard
+            let result = response.body.withUnsafeReadableBytes({
+                ResponseCodec.decode($0, action: request.action, wireProtocol: request.wireProtocol)
+            })
+        else {
+            logger.warning(
+                "unreadable answer; its queue URLs were not rewritten", metadata: ["action": "\(request.action)"])
+            return response
+        }
+        var rewritten = response
+        let tree = queueURLs.clientResult(result.tree, action: request.action, origin: origin)
+        rewritten.body = ByteBuffer(
+            bytes: ResponseCodec.encode(
+                ResponseCodec.Result(tree: tree, requestID: result.requestID), action: request.action,
+                wireProtocol: request.wireProtocol))
+        return rewritten
     }
 
     /// Answers a decoded request: through the extended client for the actions it rewrites,

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import ExtendedPayload
 import Foundation
 import NIOCore
 import SQSWire
@@ -7,18 +8,24 @@ import TextCoding
 
 /// A payload streamed from S3 into a ReceiveMessage response. The response document is written
 /// with tokens where its body and digest go; the body is escaped on the way and its MD5, known once
-/// it has passed, replaces the digest token, which follows the body in both protocols.
+/// it has passed, replaces the digest token, which follows the body in both protocols. A payload
+/// that goes into an SNS envelope is escaped for the envelope's JSON string first.
 struct StreamedPayload: Sendable {
     let body: HTTPClientResponse.Body
+    let envelope: SNSEnvelope?
     let bodyToken: String
     let digestToken: String
 
-    init(body: HTTPClientResponse.Body) {
+    init(body: HTTPClientResponse.Body, envelope: SNSEnvelope? = nil) {
         self.body = body
+        self.envelope = envelope
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         bodyToken = "SQSXPROXYBODY" + id
         digestToken = "SQSXPROXYMD5" + id
     }
+
+    /// The message body the document holds: the body token, inside its envelope if it has one.
+    var restoredBody: String { envelope.map { $0.prefix + bodyToken + $0.suffix } ?? bodyToken }
 }
 
 /// Writes a ReceiveMessage response whose document holds the tokens of streamed payloads.
@@ -36,24 +43,34 @@ struct StreamedReceive: Sendable {
             try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest[..<start.lowerBound])))
             rest = rest[start.upperBound...]
             var md5 = Insecure.MD5()
+            // The envelope's text around the body token is in the document already: only digested here.
+            if let envelope = payload.envelope { md5.update(data: Array(envelope.prefix.utf8)) }
             var length = 0
             var escaped: [UInt8] = []
+            var inEnvelope: [UInt8] = []
             let xml = wireProtocol == .query
             for try await chunk in payload.body {
-                // A chunk with nothing to escape (the usual case) is passed on as it is.
                 length += chunk.readableBytes
-                let needsEscaping = chunk.withUnsafeReadableBytes { bytes in
+                var piece = chunk
+                if payload.envelope != nil {
+                    inEnvelope.removeAll(keepingCapacity: true)
+                    chunk.withUnsafeReadableBytes { bytes in TextEscaping.escape(bytes, xml: false, into: &inEnvelope) }
+                    piece = ByteBuffer(bytes: inEnvelope)
+                }
+                // A piece with nothing to escape (the usual case) is passed on as it is.
+                let needsEscaping = piece.withUnsafeReadableBytes { bytes in
                     md5.update(bufferPointer: bytes)
                     return TextEscaping.firstNeedingEscape(bytes, xml: xml) != nil
                 }
                 guard needsEscaping else {
-                    try await writer.write(chunk)
+                    try await writer.write(piece)
                     continue
                 }
                 escaped.removeAll(keepingCapacity: true)
-                chunk.withUnsafeReadableBytes { bytes in TextEscaping.escape(bytes, xml: xml, into: &escaped) }
+                piece.withUnsafeReadableBytes { bytes in TextEscaping.escape(bytes, xml: xml, into: &escaped) }
                 try await writer.write(ByteBuffer(bytes: escaped))
             }
+            if let envelope = payload.envelope { md5.update(data: Array(envelope.suffix.utf8)) }
             digests.append((Array(payload.digestToken.utf8), Array(Hex.lowercase(md5.finalize()).utf8)))
             ProxyMetrics.payloadRestored(bytes: length)
         }

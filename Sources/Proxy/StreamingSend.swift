@@ -49,14 +49,15 @@ extension ExtendedClient {
     /// Throws ``SQSError`` for what the client gets as an error while the request is read, anything
     /// else when the connection failed.
     func sendStreaming(
-        _ context: RequestContext, body: RequestBody, maxHeldBytes: Int, verify: () throws(SQSError) -> Void
+        _ context: RequestContext, body: RequestBody, maxHeldBytes: Int, queueURLs: QueueURLMap,
+        verify: () throws(SQSError) -> Void
     ) async throws -> ProxyResponse {
         var reading = StreamingSendReading(
             body: body, declaredLength: context.declaredLength, wireProtocol: context.wireProtocol,
             partSize: payloads.partSize, maxPayloadSize: settings.policy.maxPayloadSize, maxHeldBytes: maxHeldBytes)
         var bodies: [Int: String] = [:]
         var stored: [Int: StoredPayload] = [:]
-        let request: SQSRequest
+        var request: SQSRequest
         do {
             while let entry = try await reading.nextBody() {
                 // A body that may fill a part goes to a multipart upload as soon as it passes the
@@ -78,6 +79,9 @@ extension ExtendedClient {
                 queryString: context.head.queryString)
             guard request.action == .sendMessage || request.action == .sendMessageBatch, request.tree != nil else {
                 throw SQSError.invalidParameterValue("\(request.action.rawValue) takes no message body.")
+            }
+            if let url = request.queueURL, let upstreamURL = queueURLs.upstreamURL(for: url) {
+                request.setQueueURL(upstreamURL)
             }
         } catch {
             await deletePayloads(stored.values.map(\.key))

@@ -25,6 +25,10 @@ public struct ProxyConfiguration: Sendable {
     public var s3Endpoint: UpstreamEndpoint
     /// The STS endpoint of web identity and assumed-role credentials.
     public var stsEndpoint: UpstreamEndpoint
+    /// The origin of the queue URLs given to clients; nil: the origin each client reached the proxy at.
+    public var advertisedOrigin: String?
+    /// Give clients the queue URLs SQS returns, not URLs that point at the proxy.
+    public var upstreamQueueURLs = false
     /// The bucket payloads are stored in (used by the extended-client behaviour).
     public var bucket: String?
     /// The buckets whose objects the proxy reads and deletes for clients (default: `bucket` alone).
@@ -130,6 +134,11 @@ public struct ProxyConfiguration: Sendable {
                 serverSideEncryption: serverSideEncryption, kmsKeyID: kmsKeyID, cannedACL: cannedACL),
             retainPayloads: retainPayloads, ignorePayloadNotFound: ignorePayloadNotFound,
             payloadBuckets: payloadBuckets)
+    }
+
+    /// Where queue URLs point: at SQS in requests, at the proxy in answers (unless `upstreamQueueURLs`).
+    var queueURLMap: QueueURLMap {
+        QueueURLMap(upstream: sqsEndpoint, advertisedOrigin: advertisedOrigin, rewritesAnswers: !upstreamQueueURLs)
     }
 
     /// The defaults for `region`: AWS endpoints of that region, with `bucket` (alone among the

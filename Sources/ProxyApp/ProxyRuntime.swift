@@ -114,7 +114,7 @@ public enum ProxyRuntime {
                 upstream: upstream, store: store, uploader: uploader,
                 settings: try configuration.extendedClientSettings(),
                 clientCredentials: clientCredentials, maxHeldRequestSize: configuration.maxRequestBodySize,
-                logger: logger),
+                queueURLs: configuration.queueURLMap, logger: logger),
             group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
         let sqsReachability = UpstreamReachability(client: client, endpoint: configuration.sqsEndpoint)
         let s3Reachability =

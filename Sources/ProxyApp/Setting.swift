@@ -84,6 +84,23 @@ public struct Setting: Sendable {
         ) { config, text throws(ConfigurationError) in
             config.stsEndpoint = try endpoint(text, setting: "sts-endpoint")
         },
+        Setting(
+            "advertised-url", "URL",
+            "Origin (http(s)://host[:port]) of the queue URLs given to clients (default: http:// and the Host the client sent)."
+        ) { config, text throws(ConfigurationError) in
+            guard !text.isEmpty else {
+                config.advertisedOrigin = nil
+                return
+            }
+            guard let origin = QueueURLMap.advertisedOrigin(text) else {
+                throw ConfigurationError("advertised-url must be http(s)://HOST[:PORT] without a path: \(text)")
+            }
+            config.advertisedOrigin = origin
+        },
+        toggle(
+            "upstream-queue-urls",
+            "Give clients the queue URLs SQS returns instead of URLs that point at the proxy.",
+            \.upstreamQueueURLs),
         Setting("bucket", "NAME", "S3 bucket for offloaded payloads.") { config, text throws(ConfigurationError) in
             guard !text.isEmpty else { return }
             guard PayloadBuckets.isBucketName(text) else {

@@ -63,6 +63,15 @@ public enum ResponseCodec {
         }
     }
 
+    /// The JSON member of an action's result that lists queue URLs (`<QueueUrl>` elements in XML).
+    public static func queueURLList(_ action: SQSAction) -> String? {
+        switch action {
+        case .listQueues: return "QueueUrls"
+        case .listDeadLetterSourceQueues: return "queueUrls"
+        default: return nil
+        }
+    }
+
     /// A result element that SQS omits when it would be empty (a receive with no messages).
     private static func emptyResult(_ root: XMLElementNode, action: SQSAction) -> XMLElementNode? {
         action == .receiveMessage ? XMLElementNode(name: "ReceiveMessageResult") : nil
@@ -86,6 +95,13 @@ public enum ResponseCodec {
         if action == .receiveMessage {
             let messages = result.children("Message").map(message)
             return messages.isEmpty ? .object([:]) : .object(["Messages": .array(messages)])
+        }
+        if let list = queueURLList(action) {
+            var tree = scalars(result)
+            tree["QueueUrl"] = nil
+            let urls = result.children("QueueUrl").map { JSONValue.string($0.text) }
+            tree[list] = urls.isEmpty ? nil : .array(urls)
+            return tree
         }
         return scalars(result)
     }
@@ -131,6 +147,11 @@ public enum ResponseCodec {
             for entry in tree["Failed"]?.arrayValue ?? [] { xml.scalars(entry, in: "BatchResultErrorEntry") }
         } else if action == .receiveMessage {
             for message in tree["Messages"]?.arrayValue ?? [] { writeMessage(message, to: &xml) }
+        } else if let list = queueURLList(action) {
+            for url in tree[list]?.arrayValue ?? [] { xml.element("QueueUrl", url.stringValue ?? "") }
+            var rest = tree
+            rest[list] = nil
+            xml.scalarFields(rest)
         } else {
             xml.scalarFields(tree)
         }

@@ -27,6 +27,21 @@ public struct SQSRequest: Sendable {
         case .query(let parameters): return parameters["QueueUrl"]
         }
     }
+
+    /// Names `url` as the request's queue URL, in the input and the tree (where the request has one).
+    public mutating func setQueueURL(_ url: String) {
+        switch input {
+        case .json(var body):
+            body["QueueUrl"] = .string(url)
+            input = .json(body)
+        case .query(var parameters):
+            for index in parameters.pairs.indices where parameters.pairs[index].name == "QueueUrl" {
+                parameters.pairs[index].value = url
+            }
+            input = .query(parameters)
+        }
+        if tree?["QueueUrl"] != nil { tree?["QueueUrl"] = .string(url) }
+    }
 }
 
 /// Decodes incoming HTTP requests into ``SQSRequest`` values.

@@ -71,6 +71,30 @@ struct ExtendedClientReceiveTests {
         #expect(sqs.sent.withLock { $0 }.first?["MessageAttributeNames"]?.arrayValue?.count == 2)
     }
 
+    @Test func aPayloadDeliveredInAnSNSEnvelopeIsRestoredInsideIt() async throws {
+        let store = FakePayloadStore()
+        try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "the \"payload\""))
+        let envelope =
+            #"{"Type":"Notification","Message":"#
+            + PayloadPointer(bucket: "payloads", key: "k").encoded.debugDescription
+            + #","MessageAttributes":{"ExtendedPayloadSize":{"Type":"Number","Value":"13"}}}"#
+        let message: JSONValue = .object([
+            "MessageId": .string("m"), "ReceiptHandle": .string("h1"), "Body": .string(envelope),
+            "MD5OfBody": .string(MessageDigest.body(envelope)),
+        ])
+        let result = try await Self.call(
+            try Self.client(store, Self.receiving([message])), .receiveMessage, Self.receive)
+        let restored = try #require(result["Messages"]?.arrayValue?.first)
+        let body =
+            #"{"Type":"Notification","Message":"the \"payload\"","MessageAttributes":{"ExtendedPayloadSize":{"Type":"Number","Value":"13"}}}"#
+        #expect(restored["Body"] == .string(body))
+        #expect(restored["MD5OfBody"] == .string(MessageDigest.body(body)))
+        #expect(
+            restored["ReceiptHandle"]
+                == .string(
+                    MarkedReceiptHandle(pointer: PayloadPointer(bucket: "payloads", key: "k"), original: "h1").marked))
+    }
+
     @Test func aPayloadTheMemoryBudgetHasNoRoomForStreamsIntoTheResponse() async throws {
         let store = FakePayloadStore()
         try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "the payload"))

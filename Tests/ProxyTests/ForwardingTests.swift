@@ -86,7 +86,7 @@ struct ForwardingTests {
 
     @Test func jsonRequestIsResignedAndAnswerPassedBack() async throws {
         try await withHandler { handler, upstream in
-            let body = #"{"QueueUrl":"http://q/1/a","MessageBody":"hi"}"#
+            let body = #"{"QueueUrl":"http://127.0.0.1:\#(upstream.serverPort)/1/a","MessageBody":"hi"}"#
             let request = Self.clientRequest(
                 headers: [
                     "Host": "localhost:9324", "Content-Type": "application/x-amz-json-1.0",
@@ -142,6 +142,70 @@ struct ForwardingTests {
         }
     }
 
+    @Test func aQueueURLNamingAnotherHostIsSentToTheUpstreamWithTheRestOfTheRequest() async throws {
+        try await withHandler { handler, upstream in
+            let request = Self.jsonRequest(
+                "GetQueueAttributes",
+                body: #"{"QueueUrl":"http://localhost:9324/1/a","AttributeNames":["All"],"X":{"y":[1,2.5]}}"#)
+            async let response = handler.handle(request)
+            try await upstreamScript {
+                _ = try upstream.receiveHead()
+                let sent = String(buffer: try upstream.receiveBody())
+                #expect(
+                    sent
+                        == #"{"AttributeNames":["All"],"QueueUrl":"http://127.0.0.1:\#(upstream.serverPort)/1/a","X":{"y":[1,2.5]}}"#
+                )
+                _ = try upstream.receiveEnd()
+                try Self.respond(upstream, status: .ok, contentType: "application/x-amz-json-1.0", body: "{}")
+            }
+            #expect(await response.status == .ok)
+        }
+    }
+
+    @Test func aQueryQueueURLNamingAnotherHostIsPostedInTheForm() async throws {
+        try await withHandler { handler, upstream in
+            let request = Self.clientRequest(
+                uri: "/?Action=PurgeQueue&QueueUrl=https%3A%2F%2Fsqs.us-east-1.amazonaws.com%2F1%2Fa",
+                headers: ["Host": "localhost:9324", "Content-Type": "application/x-www-form-urlencoded"], body: "")
+            async let response = handler.handle(request)
+            try await upstreamScript {
+                let head = try upstream.receiveHead()
+                #expect(head.method == .POST && head.uri == "/")
+                let form = String(buffer: try upstream.receiveBody())
+                #expect(form == "Action=PurgeQueue&QueueUrl=http%3A%2F%2F127.0.0.1%3A\(upstream.serverPort)%2F1%2Fa")
+                _ = try upstream.receiveEnd()
+                try Self.respond(upstream, status: .ok, contentType: "text/xml", body: "<PurgeQueueResponse/>")
+            }
+            #expect(await response.status == .ok)
+        }
+    }
+
+    @Test func queueURLsInAnswersPointAtTheHostTheClientReached() async throws {
+        try await withHandler { handler, upstream in
+            async let json = handler.handle(Self.jsonRequest("GetQueueUrl", body: #"{"QueueName":"a"}"#))
+            try await upstreamScript {
+                try Self.answer(
+                    upstream, status: .ok, contentType: "application/x-amz-json-1.0",
+                    body: #"{"QueueUrl":"http://127.0.0.1:\#(upstream.serverPort)/1/a"}"#)
+            }
+            #expect(String(buffer: await json.body) == #"{"QueueUrl":"http://localhost:9324/1/a"}"#)
+            async let query = handler.handle(
+                Self.clientRequest(
+                    headers: ["Host": "[::1]:9", "Content-Type": "application/x-www-form-urlencoded"],
+                    body: "Action=ListQueues"))
+            try await upstreamScript {
+                try Self.answer(
+                    upstream, status: .ok, contentType: "text/xml",
+                    body: "<ListQueuesResponse><ListQueuesResult><QueueUrl>https://sqs.x/1/a</QueueUrl>"
+                        + "<QueueUrl>https://sqs.x/1/b</QueueUrl></ListQueuesResult>"
+                        + "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListQueuesResponse>")
+            }
+            let answer = String(buffer: await query.body)
+            #expect(answer.contains("<QueueUrl>http://[::1]:9/1/a</QueueUrl><QueueUrl>http://[::1]:9/1/b</QueueUrl>"))
+            #expect(answer.contains("<RequestId>r</RequestId>"))
+        }
+    }
+
     @Test func upstreamServerErrorThatIsNotSQSBecomesOne() async throws {
         try await withHandler { handler, upstream in
             async let response = handler.handle(Self.jsonRequest("ListQueues", body: "{}"))
@@ -161,7 +225,10 @@ struct ForwardingTests {
 
     static func jsonRequest(_ action: String, body: String) -> ClientRequest {
         clientRequest(
-            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action], body: body)
+            headers: [
+                "Host": "localhost:9324", "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "AmazonSQS." + action,
+            ], body: body)
     }
 
     static let sendBody = #"{"QueueUrl":"http://q/1/a","MessageBody":"hi"}"#

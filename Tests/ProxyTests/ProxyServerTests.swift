@@ -36,8 +36,8 @@ struct ProxyServerTests {
 
     static func head(_ length: Int, close: Bool = false, expectContinue: Bool = false) -> HTTPRequestHead {
         var headers: HTTPHeaders = [
-            "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues",
-            "Content-Length": String(length),
+            "Host": "localhost:9324", "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AmazonSQS.ListQueues", "Content-Length": String(length),
         ]
         if close { headers.add(name: "Connection", value: "close") }
         if expectContinue { headers.add(name: "Expect", value: "100-continue") }

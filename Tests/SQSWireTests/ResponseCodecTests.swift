@@ -88,6 +88,32 @@ struct ResponseCodecTests {
         #expect(again.requestID == nil)
     }
 
+    @Test(arguments: [(SQSAction.listQueues, "QueueUrls"), (.listDeadLetterSourceQueues, "queueUrls")])
+    func queryQueueURLListsMapOntoTheJSONShape(action: SQSAction, member: String) throws {
+        let name = action.rawValue
+        let xml =
+            "<\(name)Response><\(name)Result><QueueUrl>http://a/1/q1</QueueUrl><QueueUrl>http://a/1/q&amp;2</QueueUrl>"
+            + "<NextToken>next</NextToken></\(name)Result><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata>"
+            + "</\(name)Response>"
+        let result = try #require(ResponseCodec.decode(Array(xml.utf8), action: action, wireProtocol: .query))
+        let urls = JSONValue.array([.string("http://a/1/q1"), .string("http://a/1/q&2")])
+        #expect(result.tree == .object([member: urls, "NextToken": .string("next")]))
+        let written = String(
+            decoding: ResponseCodec.encode(result, action: action, wireProtocol: .query), as: UTF8.self)
+        #expect(
+            written.contains(
+                "<\(name)Result><QueueUrl>http://a/1/q1</QueueUrl><QueueUrl>http://a/1/q&amp;2</QueueUrl>"
+                    + "<NextToken>next</NextToken>"))
+        let again = try #require(ResponseCodec.decode(Array(written.utf8), action: action, wireProtocol: .query))
+        #expect(again.tree == result.tree && again.requestID == "r1")
+    }
+
+    @Test func anEmptyQueueListHasNoMember() throws {
+        let xml = "<ListQueuesResponse><ListQueuesResult/></ListQueuesResponse>"
+        let result = try #require(ResponseCodec.decode(Array(xml.utf8), action: .listQueues, wireProtocol: .query))
+        #expect(result.tree == .object([:]))
+    }
+
     @Test func querySendResult() throws {
         let xml = """
             <SendMessageResponse><SendMessageResult><MD5OfMessageBody>fafb00f5732ab283681e124bf8747ed1</MD5OfMessageBody>

@@ -11,7 +11,7 @@ import socket
 import struct
 import threading
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -86,6 +86,40 @@ def reset(handler):
     handler.close_connection = True
 
 
+def queue_url_of(path, headers, body):
+    """The QueueUrl parameter of a request in either protocol, or None."""
+    if "x-amz-target" in headers:
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        return document.get("QueueUrl") if isinstance(document, dict) else None
+    query = path.split("?", 1)[1] if "?" in path else ""
+    values = parse_qs(query).get("QueueUrl") or parse_qs(body.decode("utf-8", "replace")).get("QueueUrl")
+    return values[0] if values else None
+
+
+def refuse_address(handler, url, json_protocol):
+    """SQS's answer to a queue URL whose host is not the endpoint's."""
+    message = f"The address {url} is not valid for this endpoint."
+    if json_protocol:
+        payload = json.dumps({"__type": "com.amazonaws.sqs#InvalidAddress", "message": message}).encode()
+        content_type = "application/x-amz-json-1.0"
+    else:
+        payload = (
+            '<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error>'
+            f"<Type>Sender</Type><Code>InvalidAddress</Code><Message>{message}</Message><Detail/></Error>"
+            "<RequestId>relay</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    handler.send_response(404)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("x-amzn-query-error", "InvalidAddress;Sender")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 def action_of(headers, body):
     """The SQS action of a request in either protocol."""
     target = headers.get("x-amz-target", "")
@@ -154,7 +188,7 @@ class SigV4Relay:
             return access_key, False, "signature mismatch"
         return access_key, True, ""
 
-    def serve(self):
+    def serve(self, host="127.0.0.1"):
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -192,6 +226,11 @@ class SigV4Relay:
                     self.end_headers()
                     self.wfile.write(b"<h1>Bad gateway</h1>\n")
                     return
+                queue_url = queue_url_of(self.path, headers, body) if valid else None
+                if queue_url is not None and urlsplit(queue_url).netloc != headers.get("host"):
+                    # As SQS does: a queue URL must name the host the request was sent to.
+                    refuse_address(self, queue_url, json_protocol="x-amz-target" in headers)
+                    return
                 if not valid:
                     payload = b'{"__type":"com.amazonaws.sqs#SignatureDoesNotMatch","message":"' + problem.encode() + b'"}'
                     self.send_response(403)
@@ -205,7 +244,7 @@ class SigV4Relay:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer((host, 0), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
