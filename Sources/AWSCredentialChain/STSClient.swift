@@ -3,8 +3,9 @@ import Foundation
 import NIOCore
 import TextCoding
 
-/// The two STS calls credential sources make, in STS's Query protocol: `AssumeRoleWithWebIdentity`
-/// (unsigned: the token is the proof) and `AssumeRole` (signed with the source credentials).
+/// The STS calls, in STS's Query protocol, that credential sources make, `AssumeRoleWithWebIdentity`
+/// (unsigned: the token is the proof) and `AssumeRole` (signed with the source credentials), and
+/// `GetCallerIdentity`, which `check` makes.
 public struct STSClient: Sendable {
     public let endpoint: UpstreamEndpoint
     public let region: String
@@ -42,8 +43,27 @@ public struct STSClient: Sendable {
         return try await call(Self.form(parameters), signedWith: credentials)
     }
 
+    /// The identity `credentials` stand for: its ARN and account.
+    public func callerIdentity(with credentials: AWSCredentials) async throws(CredentialError)
+        -> (arn: String, account: String)
+    {
+        let form = Self.form([("Action", "GetCallerIdentity"), ("Version", "2011-06-15")])
+        let document = XMLElementNode.parse(Array(try await send(form, signedWith: credentials).utf8))
+        guard let arn = document?.first("Arn")?.text, let account = document?.first("Account")?.text else {
+            throw .invalidResponse("STS answered GetCallerIdentity without an ARN and an account.")
+        }
+        return (arn, account)
+    }
+
     private func call(_ form: String, signedWith credentials: AWSCredentials?) async throws(CredentialError)
         -> AWSCredentials
+    {
+        try Self.credentials(fromResponse: try await send(form, signedWith: credentials))
+    }
+
+    /// Posts `form`, signed when `credentials` are given; the body of a 200 answer.
+    private func send(_ form: String, signedWith credentials: AWSCredentials?) async throws(CredentialError)
+        -> String
     {
         var headers: [(name: String, value: String)] = [
             ("host", endpoint.hostHeader), ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
@@ -68,9 +88,9 @@ public struct STSClient: Sendable {
             let document = XMLElementNode.parse(Array(response.body.utf8))
             let code = document?.first("Code")?.text ?? "HTTP \(response.status)"
             let message = document?.first("Message")?.text ?? ""
-            throw .fetchFailed("STS refused: \(code) \(message)")
+            throw .fetchFailed("STS at \(endpoint) refused: \(code) \(message)")
         }
-        return try Self.credentials(fromResponse: response.body)
+        return response.body
     }
 
     /// The `Credentials` element of an `AssumeRole*` answer.

@@ -102,6 +102,32 @@ public struct SQSUpstream: SQSCalls {
         return try? response.body.withUnsafeReadableBytes { bytes throws(SQSError) in try JSONValue.parse(bytes) }
     }
 
+    /// Makes a call of the proxy's own in the JSON protocol: the result tree, or why it failed (SQS's
+    /// error code and message when SQS refused).
+    public func outcome(of action: SQSAction, input: JSONValue) async -> Result<JSONValue, SQSError> {
+        let head = HTTPRequestHead(
+            version: .http1_1, method: .POST, uri: "/",
+            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
+        let response: ProxyResponse
+        do throws(SQSError) {
+            response = try await forward(
+                ClientRequest(head: head, body: ByteBuffer()), body: ByteBuffer(bytes: input.serialized()),
+                action: action)
+        } catch {
+            return .failure(error)
+        }
+        let tree = try? response.body.withUnsafeReadableBytes { bytes throws(SQSError) in try JSONValue.parse(bytes) }
+        guard response.status == .ok else {
+            let type = tree?["__type"]?.stringValue ?? "HTTP \(response.status.code)"
+            let shape = String(type.split(separator: "#").last ?? Substring(type))
+            return .failure(
+                SQSError(
+                    shape: shape, status: Int(response.status.code),
+                    message: tree?["message"]?.stringValue ?? tree?["Message"]?.stringValue ?? ""))
+        }
+        return tree.map { .success($0) } ?? .failure(.serviceUnavailable("SQS answered what is not JSON."))
+    }
+
     private static func canonicalName(_ name: String) -> String {
         switch name {
         case "content-type": return "Content-Type"

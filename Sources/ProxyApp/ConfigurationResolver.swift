@@ -1,5 +1,6 @@
 import ExtendedPayload
 import Proxy
+import Upstream
 import Yams
 
 /// Resolves ``ProxyConfiguration`` from its three sources through the table of ``Setting/all``.
@@ -70,6 +71,11 @@ public struct ConfigurationResolver: Sendable {
             throw ConfigurationError(
                 "memory-budget must hold the largest request at least: \(configuration.largestRequestHold) bytes with these max-request-size, part-size and parts-in-flight."
             )
+        }
+        do throws(EgressProxyError) {
+            configuration.egressProxies = try EgressProxies(environment: environment)
+        } catch {
+            throw ConfigurationError(error.description)
         }
         if configuration.kmsKeyID != nil && configuration.serverSideEncryption != "aws:kms" {
             throw ConfigurationError("sse-kms-key-id needs sse aws:kms.")

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ObjectStore
 import Proxy
+import Upstream
 
 /// Everything the proxy needs to run, resolved from the command line, the environment and the
 /// configuration file (``ConfigurationResolver``, through the table of ``Setting/all``). Each
@@ -29,6 +30,8 @@ public struct ProxyConfiguration: Sendable {
     public var advertisedOrigin: String?
     /// Give clients the queue URLs SQS returns, not URLs that point at the proxy.
     public var upstreamQueueURLs = false
+    /// The forward proxies of upstream calls, from `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
+    public var egressProxies = EgressProxies()
     /// The bucket payloads are stored in (used by the extended-client behaviour).
     public var bucket: String?
     /// The buckets whose objects the proxy reads and deletes for clients (default: `bucket` alone).

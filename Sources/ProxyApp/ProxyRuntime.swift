@@ -19,9 +19,15 @@ public enum ProxyRuntime {
     public static var latencyBuckets: [Duration] { ProxyMetrics.latencyBuckets }
 
     /// The pooled upstream client: connect, read and idle timeouts from the configuration, TLS with
-    /// the system's trust store (or `caBundle`), no redirects, no decompression.
-    static func makeClient(_ configuration: ProxyConfiguration) throws -> HTTPClient {
+    /// the system's trust store (or `caBundle`), no redirects, no decompression; through `proxy`
+    /// when given (AsyncHTTPClient tunnels with CONNECT, to `http://` hosts too).
+    static func makeClient(_ configuration: ProxyConfiguration, proxy: ForwardProxy? = nil) throws -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration()
+        if let proxy {
+            let credentials = proxy.authorization.map { String($0.dropFirst("Basic ".count)) }
+            clientConfiguration.proxy = .server(
+                host: proxy.host, port: proxy.port, authorization: credentials.map { .basic(credentials: $0) })
+        }
         clientConfiguration.timeout = .init(
             connect: configuration.upstreamConnectTimeout.timeAmount,
             read: configuration.upstreamReadTimeout.timeAmount)
@@ -54,15 +60,22 @@ public enum ProxyRuntime {
                 host: endpoint.host, port: endpoint.port, tls: tls,
                 connectTimeout: configuration.upstreamConnectTimeout.timeAmount,
                 idleTimeout: configuration.upstreamIdleTimeout.timeAmount,
-                maxConnectionsPerLoop: configuration.upstreamMaxConnections),
+                maxConnectionsPerLoop: configuration.upstreamMaxConnections,
+                proxy: configuration.egressProxies.proxy(
+                    scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port)),
             group: group)
     }
 
     /// The one upstream seam for SQS, S3 and the credential endpoints: the pooled client of
     /// ``makeClient(_:)`` and one retry policy and budget.
     public static func makeCaller(_ configuration: ProxyConfiguration) throws -> UpstreamCaller {
-        UpstreamCaller(
-            client: try makeClient(configuration),
+        let egress = configuration.egressProxies
+        var proxiedClients: [String: HTTPClient] = [:]
+        for (scheme, proxy) in [("https", egress.https?.proxy), ("http", egress.http?.proxy)] {
+            if let proxy { proxiedClients[scheme] = try makeClient(configuration, proxy: proxy) }
+        }
+        return UpstreamCaller(
+            client: try makeClient(configuration), proxiedClients: proxiedClients, egress: egress,
             retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: configuration.upstreamMaxAttempts)))
     }
 
@@ -80,7 +93,6 @@ public enum ProxyRuntime {
         onAdminBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
-        let client = caller.client
         let readTimeout = configuration.upstreamReadTimeout.timeAmount
         let transport = try makeTransport(configuration, group: group)
         let upstream = SQSUpstream(
@@ -116,9 +128,15 @@ public enum ProxyRuntime {
                 clientCredentials: clientCredentials, maxHeldRequestSize: configuration.maxRequestBodySize,
                 queueURLs: configuration.queueURLMap, logger: logger),
             group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
-        let sqsReachability = UpstreamReachability(client: client, endpoint: configuration.sqsEndpoint)
+        let sqsReachability = UpstreamReachability(
+            client: caller.client(for: configuration.sqsEndpoint.description, service: "sqs"),
+            endpoint: configuration.sqsEndpoint)
         let s3Reachability =
-            configuration.bucket == nil ? nil : UpstreamReachability(client: client, endpoint: configuration.s3Endpoint)
+            configuration.bucket == nil
+            ? nil
+            : UpstreamReachability(
+                client: caller.client(for: configuration.s3Endpoint.description, service: "s3"),
+                endpoint: configuration.s3Endpoint)
         let admin = AdminServer(
             host: configuration.adminHost, port: configuration.adminPort, group: group, logger: logger,
             readiness: {

@@ -22,6 +22,8 @@ public struct Setting: Sendable {
     /// One line of help, with the default.
     public let help: String
     let apply: @Sendable (inout ProxyConfiguration, String) throws(ConfigurationError) -> Void
+    /// The setting's value in a resolved configuration, as text; nil when it has none.
+    public let show: @Sendable (ProxyConfiguration) -> String?
 
     /// The variable that sets it: `SQS_PROXY_` and the name in upper case, `-` as `_`.
     public var environmentVariable: String { Self.environmentVariable(for: name) }
@@ -36,11 +38,13 @@ public struct Setting: Sendable {
 
     init(
         _ name: String, _ placeholder: String?, _ help: String,
+        show: @escaping @Sendable (ProxyConfiguration) -> String?,
         apply: @escaping @Sendable (inout ProxyConfiguration, String) throws(ConfigurationError) -> Void
     ) {
         self.name = name
         self.placeholder = placeholder
         self.help = help
+        self.show = show
         self.apply = apply
     }
 
@@ -50,80 +54,97 @@ public struct Setting: Sendable {
     /// Every setting, in the order `--help` lists them. The region is resolved first (the default
     /// endpoints depend on it); settings that depend on others are checked after all were applied.
     public static let all: [Setting] = [
-        Setting("listen", "HOST:PORT", "Address of the SQS listener (default 127.0.0.1:9324).") {
-            config, text throws(ConfigurationError) in
-            (config.listenHost, config.listenPort) = try hostAndPort(text, setting: "listen")
-        },
+        Setting(
+            "listen", "HOST:PORT", "Address of the SQS listener (default 127.0.0.1:9324).",
+            show: { address($0.listenHost, $0.listenPort) },
+            apply: {
+                config, text throws(ConfigurationError) in
+                (config.listenHost, config.listenPort) = try hostAndPort(text, setting: "listen")
+            }),
         Setting(
             "admin-listen", "HOST:PORT",
-            "Address of the admin listener: /healthz, /readyz, /metrics (default 127.0.0.1:9325)."
-        ) { config, text throws(ConfigurationError) in
-            (config.adminHost, config.adminPort) = try hostAndPort(text, setting: "admin-listen")
-        },
+            "Address of the admin listener: /healthz, /readyz, /metrics (default 127.0.0.1:9325).",
+            show: { address($0.adminHost, $0.adminPort) },
+            apply: { config, text throws(ConfigurationError) in
+                (config.adminHost, config.adminPort) = try hostAndPort(text, setting: "admin-listen")
+            }),
         Setting(
-            "region", "REGION", "AWS region to sign for (default AWS_REGION, AWS_DEFAULT_REGION, the profile's region)."
-        ) { config, text throws(ConfigurationError) in
-            guard UpstreamEndpoint.isRegionName(text) else {
-                throw ConfigurationError(
-                    "region must be lowercase letters and digits in groups joined by hyphens (us-east-1): \(text)")
-            }
-            config = ProxyConfiguration(region: text)
-        },
-        Setting("sqs-endpoint", "URL", "Upstream SQS (default https://sqs.REGION.amazonaws.com).") {
-            config, text throws(ConfigurationError) in
-            config.sqsEndpoint = try endpoint(text, setting: "sqs-endpoint")
-        },
+            "region", "REGION",
+            "AWS region to sign for (default AWS_REGION, AWS_DEFAULT_REGION, the profile's region).",
+            show: { $0.region },
+            apply: { config, text throws(ConfigurationError) in
+                guard UpstreamEndpoint.isRegionName(text) else {
+                    throw ConfigurationError(
+                        "region must be lowercase letters and digits in groups joined by hyphens (us-east-1): \(text)")
+                }
+                config = ProxyConfiguration(region: text)
+            }),
         Setting(
-            "s3-endpoint", "URL", "S3 for payloads (default https://s3.REGION.amazonaws.com; http:// uses path-style)."
-        ) { config, text throws(ConfigurationError) in
-            config.s3Endpoint = try endpoint(text, setting: "s3-endpoint")
-        },
+            "sqs-endpoint", "URL", "Upstream SQS (default https://sqs.REGION.amazonaws.com).",
+            show: { $0.sqsEndpoint.description },
+            apply: {
+                config, text throws(ConfigurationError) in
+                config.sqsEndpoint = try endpoint(text, setting: "sqs-endpoint")
+            }),
+        Setting(
+            "s3-endpoint", "URL", "S3 for payloads (default https://s3.REGION.amazonaws.com; http:// uses path-style).",
+            show: { $0.s3Endpoint.description },
+            apply: { config, text throws(ConfigurationError) in
+                config.s3Endpoint = try endpoint(text, setting: "s3-endpoint")
+            }),
         Setting(
             "sts-endpoint", "URL",
-            "STS for web identity and assumed roles (default AWS_ENDPOINT_URL_STS, then https://sts.REGION.amazonaws.com)."
-        ) { config, text throws(ConfigurationError) in
-            config.stsEndpoint = try endpoint(text, setting: "sts-endpoint")
-        },
+            "STS for web identity and assumed roles (default AWS_ENDPOINT_URL_STS, then https://sts.REGION.amazonaws.com).",
+            show: { $0.stsEndpoint.description },
+            apply: { config, text throws(ConfigurationError) in
+                config.stsEndpoint = try endpoint(text, setting: "sts-endpoint")
+            }),
         Setting(
             "advertised-url", "URL",
-            "Origin (http(s)://host[:port]) of the queue URLs given to clients (default: http:// and the Host the client sent)."
-        ) { config, text throws(ConfigurationError) in
-            guard !text.isEmpty else {
-                config.advertisedOrigin = nil
-                return
-            }
-            guard let origin = QueueURLMap.advertisedOrigin(text) else {
-                throw ConfigurationError("advertised-url must be http(s)://HOST[:PORT] without a path: \(text)")
-            }
-            config.advertisedOrigin = origin
-        },
+            "Origin (http(s)://host[:port]) of the queue URLs given to clients (default: http:// and the Host the client sent).",
+            show: { $0.advertisedOrigin },
+            apply: { config, text throws(ConfigurationError) in
+                guard !text.isEmpty else {
+                    config.advertisedOrigin = nil
+                    return
+                }
+                guard let origin = QueueURLMap.advertisedOrigin(text) else {
+                    throw ConfigurationError("advertised-url must be http(s)://HOST[:PORT] without a path: \(text)")
+                }
+                config.advertisedOrigin = origin
+            }),
         toggle(
             "upstream-queue-urls",
             "Give clients the queue URLs SQS returns instead of URLs that point at the proxy.",
             \.upstreamQueueURLs),
-        Setting("bucket", "NAME", "S3 bucket for offloaded payloads.") { config, text throws(ConfigurationError) in
-            guard !text.isEmpty else { return }
-            guard PayloadBuckets.isBucketName(text) else {
-                throw ConfigurationError("bucket must be an S3 bucket name: \(text)")
-            }
-            config.bucket = text
-        },
+        Setting(
+            "bucket", "NAME", "S3 bucket for offloaded payloads.", show: { $0.bucket },
+            apply: {
+                config, text throws(ConfigurationError) in
+                guard !text.isEmpty else { return }
+                guard PayloadBuckets.isBucketName(text) else {
+                    throw ConfigurationError("bucket must be an S3 bucket name: \(text)")
+                }
+                config.bucket = text
+            }),
         Setting(
             "payload-buckets", "LIST",
-            "Buckets whose payloads the proxy reads and deletes for clients, comma-separated; * for any (default: the bucket alone)."
-        ) { config, text throws(ConfigurationError) in
-            do throws(PayloadBucketsError) {
-                config.payloadBuckets = try PayloadBuckets(parsing: text)
-            } catch {
-                throw ConfigurationError("payload-buckets: \(error.description)")
-            }
-        },
+            "Buckets whose payloads the proxy reads and deletes for clients, comma-separated; * for any (default: the bucket alone).",
+            show: { $0.payloadBuckets.description },
+            apply: { config, text throws(ConfigurationError) in
+                do throws(PayloadBucketsError) {
+                    config.payloadBuckets = try PayloadBuckets(parsing: text)
+                } catch {
+                    throw ConfigurationError("payload-buckets: \(error.description)")
+                }
+            }),
         Setting(
             "client-credentials", "FILE",
-            "Shared-credentials file of the keys clients must sign with; read again when it changes (default: clients are not authenticated)."
-        ) { config, text throws(ConfigurationError) in
-            config.clientCredentials = text.isEmpty ? nil : text
-        },
+            "Shared-credentials file of the keys clients must sign with; read again when it changes (default: clients are not authenticated).",
+            show: { $0.clientCredentials },
+            apply: { config, text throws(ConfigurationError) in
+                config.clientCredentials = text.isEmpty ? nil : text
+            }),
         seconds(
             "upstream-connect-timeout", "Seconds to wait for an upstream connection (default 5).",
             \.upstreamConnectTimeout),
@@ -144,10 +165,11 @@ public struct Setting: Sendable {
             \.upstreamMaxAttempts),
         Setting(
             "ca-bundle", "FILE",
-            "PEM certificate authorities to trust upstream (default AWS_CA_BUNDLE, then the system's)."
-        ) { config, text throws(ConfigurationError) in
-            config.caBundle = text.isEmpty ? nil : text
-        },
+            "PEM certificate authorities to trust upstream (default AWS_CA_BUNDLE, then the system's).",
+            show: { $0.caBundle },
+            apply: { config, text throws(ConfigurationError) in
+                config.caBundle = text.isEmpty ? nil : text
+            }),
         number(
             "max-request-head-size",
             "Bytes of the largest request head (request line and headers); a larger one gets a 431 and its connection closes; 4096 to 1048576 (default 65536).",
@@ -180,20 +202,26 @@ public struct Setting: Sendable {
             "memory-budget",
             "Bytes of request and response bodies held in memory across all requests; past it new requests get a 503 ServiceUnavailable, which SDKs retry (default 134217728).",
             1024 * 1024...Int.max, \.memoryBudget),
-        Setting("log-level", "LEVEL", "trace, debug, info, notice, warning, error or critical (default info).") {
-            config, text throws(ConfigurationError) in
-            guard let level = Logger.Level(rawValue: text) else {
-                throw ConfigurationError("Unknown log level \(text).")
-            }
-            config.logLevel = level
-        },
-        Setting("log-format", "FORMAT", "text or json, one JSON object per line (default text).") {
-            config, text throws(ConfigurationError) in
-            guard let format = LineLogHandler.Format(rawValue: text) else {
-                throw ConfigurationError("log-format must be text or json: \(text)")
-            }
-            config.logFormat = format
-        },
+        Setting(
+            "log-level", "LEVEL", "trace, debug, info, notice, warning, error or critical (default info).",
+            show: { $0.logLevel.rawValue },
+            apply: {
+                config, text throws(ConfigurationError) in
+                guard let level = Logger.Level(rawValue: text) else {
+                    throw ConfigurationError("Unknown log level \(text).")
+                }
+                config.logLevel = level
+            }),
+        Setting(
+            "log-format", "FORMAT", "text or json, one JSON object per line (default text).",
+            show: { $0.logFormat.rawValue },
+            apply: {
+                config, text throws(ConfigurationError) in
+                guard let format = LineLogHandler.Format(rawValue: text) else {
+                    throw ConfigurationError("log-format must be text or json: \(text)")
+                }
+                config.logFormat = format
+            }),
         number(
             "threshold",
             "Messages larger than this many bytes (body plus attributes) go through S3; 0 to 1048576 (default 262144).",
@@ -206,32 +234,44 @@ public struct Setting: Sendable {
         toggle(
             "retain-payloads", "Keep S3 objects when their messages are deleted (default: delete them).",
             \.retainPayloads),
-        Setting("s3-key-prefix", "PREFIX", "Prefix of payload keys (A-Z a-z 0-9 . / _ -, at most 988 characters).") {
-            config, text throws(ConfigurationError) in
-            do throws(PayloadKeyError) {
-                _ = try PayloadKeyGenerator(prefix: text)
-            } catch {
-                throw ConfigurationError("s3-key-prefix: \(error.description)")
-            }
-            config.s3KeyPrefix = text
-        },
-        Setting("sse", "MODE", "Server-side encryption of payloads: aws:kms or AES256.") {
-            config, text throws(ConfigurationError) in
-            guard !text.isEmpty else { return }
-            guard text == "aws:kms" || text == "AES256" else {
-                throw ConfigurationError("sse must be aws:kms or AES256: \(text)")
-            }
-            config.serverSideEncryption = text
-        },
-        Setting("sse-kms-key-id", "ID", "KMS key for --sse aws:kms.") { config, text throws(ConfigurationError) in
-            config.kmsKeyID = text.isEmpty ? nil : text
-        },
-        Setting("s3-acl", "ACL", "Canned ACL of stored payloads (e.g. bucket-owner-full-control).") {
-            config, text throws(ConfigurationError) in
-            guard !text.isEmpty else { return }
-            guard cannedACLs.contains(text) else { throw ConfigurationError("s3-acl must be a canned ACL: \(text)") }
-            config.cannedACL = text
-        },
+        Setting(
+            "s3-key-prefix", "PREFIX", "Prefix of payload keys (A-Z a-z 0-9 . / _ -, at most 988 characters).",
+            show: { $0.s3KeyPrefix },
+            apply: {
+                config, text throws(ConfigurationError) in
+                do throws(PayloadKeyError) {
+                    _ = try PayloadKeyGenerator(prefix: text)
+                } catch {
+                    throw ConfigurationError("s3-key-prefix: \(error.description)")
+                }
+                config.s3KeyPrefix = text
+            }),
+        Setting(
+            "sse", "MODE", "Server-side encryption of payloads: aws:kms or AES256.", show: { $0.serverSideEncryption },
+            apply: {
+                config, text throws(ConfigurationError) in
+                guard !text.isEmpty else { return }
+                guard text == "aws:kms" || text == "AES256" else {
+                    throw ConfigurationError("sse must be aws:kms or AES256: \(text)")
+                }
+                config.serverSideEncryption = text
+            }),
+        Setting(
+            "sse-kms-key-id", "ID", "KMS key for --sse aws:kms.", show: { $0.kmsKeyID },
+            apply: {
+                config, text throws(ConfigurationError) in
+                config.kmsKeyID = text.isEmpty ? nil : text
+            }),
+        Setting(
+            "s3-acl", "ACL", "Canned ACL of stored payloads (e.g. bucket-owner-full-control).", show: { $0.cannedACL },
+            apply: {
+                config, text throws(ConfigurationError) in
+                guard !text.isEmpty else { return }
+                guard cannedACLs.contains(text) else {
+                    throw ConfigurationError("s3-acl must be a canned ACL: \(text)")
+                }
+                config.cannedACL = text
+            }),
         toggle(
             "ignore-payload-not-found",
             "Delete a received message whose payload is missing from S3 and leave it out, instead of failing the receive.",
@@ -258,40 +298,47 @@ public struct Setting: Sendable {
         _ name: String, _ help: String, _ range: ClosedRange<Int>,
         _ property: WritableKeyPath<ProxyConfiguration, Int> & Sendable
     ) -> Setting {
-        Setting(name, "N", help) { config, text throws(ConfigurationError) in
-            guard let number = Int(text), range.contains(number) else {
-                let bounds =
-                    range.upperBound == .max
-                    ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
-                throw ConfigurationError("\(name) must be a whole number \(bounds): \(text)")
-            }
-            config[keyPath: property] = number
-        }
+        Setting(
+            name, "N", help, show: { String($0[keyPath: property]) },
+            apply: { config, text throws(ConfigurationError) in
+                guard let number = Int(text), range.contains(number) else {
+                    let bounds =
+                        range.upperBound == .max
+                        ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+                    throw ConfigurationError("\(name) must be a whole number \(bounds): \(text)")
+                }
+                config[keyPath: property] = number
+            })
     }
 
     /// A positive number of seconds.
     static func seconds(
         _ name: String, _ help: String, _ property: WritableKeyPath<ProxyConfiguration, Duration> & Sendable
     ) -> Setting {
-        Setting(name, "SECONDS", help) { config, text throws(ConfigurationError) in
-            guard let seconds = Double(text), seconds > 0, seconds.isFinite, seconds < 1e9 else {
-                throw ConfigurationError("\(name) must be a positive number of seconds: \(text)")
-            }
-            config[keyPath: property] = .milliseconds(Int64((seconds * 1000).rounded()))
-        }
+        Setting(
+            name, "SECONDS", help, show: { seconds($0[keyPath: property]) },
+            apply: {
+                config, text throws(ConfigurationError) in
+                guard let seconds = Double(text), seconds > 0, seconds.isFinite, seconds < 1e9 else {
+                    throw ConfigurationError("\(name) must be a positive number of seconds: \(text)")
+                }
+                config[keyPath: property] = .milliseconds(Int64((seconds * 1000).rounded()))
+            })
     }
 
     /// A switch: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`; empty is false.
     static func toggle(
         _ name: String, _ help: String, _ property: WritableKeyPath<ProxyConfiguration, Bool> & Sendable
     ) -> Setting {
-        Setting(name, nil, help) { config, text throws(ConfigurationError) in
-            switch text.lowercased() {
-            case "true", "1", "yes", "on": config[keyPath: property] = true
-            case "false", "0", "no", "off", "": config[keyPath: property] = false
-            default: throw ConfigurationError("\(name) must be true or false: \(text)")
-            }
-        }
+        Setting(
+            name, nil, help, show: { String($0[keyPath: property]) },
+            apply: { config, text throws(ConfigurationError) in
+                switch text.lowercased() {
+                case "true", "1", "yes", "on": config[keyPath: property] = true
+                case "false", "0", "no", "off", "": config[keyPath: property] = false
+                default: throw ConfigurationError("\(name) must be true or false: \(text)")
+                }
+            })
     }
 
     /// The settings given on a command line, by name: `--name VALUE`, `--name=VALUE`, or `--name`
@@ -323,6 +370,17 @@ public struct Setting: Sendable {
             return "  " + option.padding(toLength: max(option.count, 34), withPad: " ", startingAt: 0) + " "
                 + setting.help
         }.joined(separator: "\n")
+    }
+
+    /// `HOST:PORT`, an IPv6 address in brackets.
+    static func address(_ host: String, _ port: Int) -> String {
+        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
+
+    /// A duration as a number of seconds (`2.5`).
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
     }
 
     /// Parses `HOST:PORT`, `[V6]:PORT` or `:PORT` (loopback).

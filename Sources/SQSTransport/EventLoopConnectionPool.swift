@@ -101,6 +101,31 @@ final class EventLoopConnectionPool {
         }
     }
 
+    /// Waits for the CONNECT tunnel of `channel` to open, then replaces the handlers that opened it
+    /// by the connection's own.
+    private static func openTunnel(
+        _ channel: any Channel,
+        then addConnectionHandlers: @escaping (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) -> EventLoopFuture<Void> {
+        let pipeline = channel.pipeline.syncOperations
+        let tunnel: ProxyTunnelHandler
+        let decoder: ByteToMessageHandler<HTTPResponseDecoder>
+        let encoder: HTTPRequestEncoder
+        do {
+            tunnel = try pipeline.handler(type: ProxyTunnelHandler.self)
+            decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
+            encoder = try pipeline.handler(type: HTTPRequestEncoder.self)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return tunnel.established.futureResult.assumeIsolated()
+            .flatMap { pipeline.removeHandler(tunnel) }
+            .flatMap { pipeline.removeHandler(decoder) }
+            .flatMap { pipeline.removeHandler(encoder) }
+            .flatMapThrowing { try addConnectionHandlers(pipeline) }
+            .nonisolated()
+    }
+
     private func connect(dedicatedTo request: ConnectionPoolState.RequestID?) {
         let id = ConnectionPoolState.ConnectionID(value: makeID())
         let handler = UpstreamConnectionHandler(
@@ -109,21 +134,40 @@ final class EventLoopConnectionPool {
         let tls = self.tls
         let serverName = settings.serverName
         let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
+        let proxy = settings.proxy
+        // Through a proxy, a TLS upstream is reached in a CONNECT tunnel, opened before TLS starts.
+        let tunnels = proxy != nil && tls != nil
+        let target = (host.contains(":") ? "[\(host)]" : host) + ":\(settings.port)"
+        let connectTimeout = settings.connectTimeout
+        @Sendable func addConnectionHandlers(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
+            if let tls {
+                try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+            }
+            try pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+            try pipeline.addHandler(boundHandler.value)
+        }
         ClientBootstrap(group: eventLoop)
-            .connectTimeout(settings.connectTimeout)
+            .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    if let tls {
-                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
-                    }
-                    try pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
-                    try pipeline.addHandler(boundHandler.value)
+                    guard tunnels else { return try addConnectionHandlers(pipeline) }
+                    try pipeline.addHandler(HTTPRequestEncoder())
+                    try pipeline.addHandler(
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try pipeline.addHandler(
+                        ProxyTunnelHandler(
+                            target: target, authorization: proxy?.authorization, timeout: connectTimeout,
+                            established: channel.eventLoop.makePromise()))
                 }
             }
-            .connect(host: host, port: settings.port)
+            .connect(host: proxy?.host ?? host, port: proxy?.port ?? settings.port)
             .assumeIsolated()
+            .flatMap { channel -> EventLoopFuture<Void> in
+                guard tunnels else { return channel.eventLoop.makeSucceededVoidFuture() }
+                return Self.openTunnel(channel, then: addConnectionHandlers)
+            }
             .whenComplete { [self] result in
                 switch result {
                 case .success:

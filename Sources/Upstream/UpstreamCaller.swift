@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Metrics
 import NIOCore
 
@@ -31,12 +32,45 @@ public struct UpstreamCaller: Sendable {
         }
     }
 
+    /// The client of calls made straight to their host.
     public let client: HTTPClient
+    /// The clients of calls through the egress proxy of their scheme (`https`, `http`).
+    let proxiedClients: [String: HTTPClient]
+    public let egress: EgressProxies
     public let retrier: UpstreamRetrier
 
+    /// Calls made on `client`, straight to their hosts.
     public init(client: HTTPClient, retrier: UpstreamRetrier) {
+        self.init(client: client, proxiedClients: [:], egress: EgressProxies(), retrier: retrier)
+    }
+
+    /// Calls made on `client`, or on the client of their scheme in `proxiedClients` when `egress`
+    /// has a proxy for their host. Instance metadata and container credential calls are never proxied.
+    public init(
+        client: HTTPClient, proxiedClients: [String: HTTPClient], egress: EgressProxies, retrier: UpstreamRetrier
+    ) {
         self.client = client
+        self.proxiedClients = proxiedClients
+        self.egress = egress
         self.retrier = retrier
+    }
+
+    /// The services whose calls never go through a proxy, as in the AWS SDKs: instance metadata and
+    /// container credential endpoints.
+    public static let neverProxied: Set = ["imds", "container"]
+
+    /// The client a call of `service` to `url` is made on.
+    public func client(for url: String, service: String) -> HTTPClient {
+        guard !proxiedClients.isEmpty, !Self.neverProxied.contains(service), egress.proxy(for: url) != nil,
+            let scheme = URLComponents(string: url)?.scheme?.lowercased(), let proxied = proxiedClients[scheme]
+        else { return client }
+        return proxied
+    }
+
+    /// Shuts every client down.
+    public func shutdown() async throws {
+        for proxied in proxiedClients.values { try await proxied.shutdown() }
+        try await client.shutdown()
     }
 
     /// Makes one call on the shared client.
@@ -52,7 +86,9 @@ public struct UpstreamCaller: Sendable {
     ) async -> Result {
         await self.call(call) {
             do {
-                return try await answer(try await client.execute(request(), deadline: .now() + call.timeout))
+                let outgoing = request()
+                let client = client(for: outgoing.url, service: call.service)
+                return try await answer(try await client.execute(outgoing, deadline: .now() + call.timeout))
             } catch {
                 return (failed(error), UpstreamFailure.of(error))
             }

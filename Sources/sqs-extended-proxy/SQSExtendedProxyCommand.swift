@@ -12,7 +12,7 @@ import Prometheus
 import Proxy
 import ProxyApp
 
-/// The `sqs-extended-proxy` command.
+/// The `sqs-extended-proxy` command: `serve` (the default) and `check`.
 @main
 struct SQSExtendedProxyCommand: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
@@ -29,22 +29,11 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
                 and config files (AWS_PROFILE; role_arn with source_profile), the container endpoint (ECS, EKS Pod \
                 Identity), EC2 instance metadata (IMDSv2). SIGTERM and SIGINT shut down gracefully.
 
-                SETTINGS:
+                SETTINGS (serve and check):
                 \(Setting.helpText)
-                """)
+                """,
+            subcommands: [Serve.self, Check.self], defaultSubcommand: Serve.self)
     }
-
-    @Option(name: .long, help: "YAML configuration file (also SQS_PROXY_CONFIG).")
-    var config: String?
-
-    @Flag(
-        name: .customLong("health-check"),
-        help: "Ask the admin listener's /healthz, exit 0 if it answers 200, 1 otherwise (a container HEALTHCHECK).")
-    var healthCheck = false
-
-    /// Every other option: the settings of ``Setting/all``, parsed from that table.
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var settings: [String] = []
 
     /// Makes NIO's event loops Swift Concurrency's executor before anything runs, so that the
     /// request path does not hop between the event loop threads and a second thread pool.
@@ -52,9 +41,19 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await main(nil)
     }
+}
 
-    func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+/// What `serve` and `check` read their settings from.
+struct SettingSources: ParsableArguments {
+    @Option(name: .long, help: "YAML configuration file (also SQS_PROXY_CONFIG).")
+    var config: String?
+
+    /// Every other option: the settings of ``Setting/all``, parsed from that table.
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var settings: [String] = []
+
+    /// The resolver of the settings from the command line, `environment` and the file.
+    func resolver(environment: [String: String]) throws -> ConfigurationResolver {
         var fileSettings: [String: String] = [:]
         if let path = config ?? environment["SQS_PROXY_CONFIG"] {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -62,8 +61,46 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
             }
             fileSettings = try ConfigurationResolver.parseFile(text)
         }
-        let resolver = ConfigurationResolver(
+        return ConfigurationResolver(
             commandLine: try Setting.parseCommandLine(settings), environment: environment, file: fileSettings)
+    }
+}
+
+/// `sqs-extended-proxy check`: tries the settings and every upstream once (see ``ProxyCheck``).
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Print the resolved settings with their sources, then check credentials, STS, the bucket and SQS; exit 0 only if all passed."
+    )
+
+    @Option(name: .long, help: "Check SQS with GetQueueUrl of this queue instead of ListQueues.")
+    var queue: String?
+
+    @OptionGroup var sources: SettingSources
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let check = ProxyCheck(
+            resolver: try sources.resolver(environment: environment), environment: environment, queue: queue)
+        let passed = await check.run { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        throw ExitCode(passed ? 0 : 1)
+    }
+}
+
+/// `sqs-extended-proxy [serve]`: runs the proxy.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the proxy (the default).")
+
+    @Flag(
+        name: .customLong("health-check"),
+        help: "Ask the admin listener's /healthz, exit 0 if it answers 200, 1 otherwise (a container HEALTHCHECK).")
+    var healthCheck = false
+
+    @OptionGroup var sources: SettingSources
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let resolver = try sources.resolver(environment: environment)
         if healthCheck { try await Self.checkHealth(resolver) }
 
         let sharedFiles = try SharedConfigFiles.load(environment: environment)
@@ -101,10 +138,10 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
                     Self.announce("admin listening on", address, configuration.adminHost, suffix: "")
                 })
         } catch {
-            try? await caller.client.shutdown()
+            try? await caller.shutdown()
             throw error
         }
-        try await caller.client.shutdown()
+        try await caller.shutdown()
         logger.info("stopped")
     }
 

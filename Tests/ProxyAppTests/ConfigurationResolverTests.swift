@@ -252,3 +252,26 @@ struct SettingTableTests {
         #expect(Set(Setting.all.map(\.name)).count == Setting.all.count)
     }
 }
+
+struct ProxyCheckSettingsTests {
+    @Test func everySettingIsShownWithItsValueAndSource() throws {
+        let resolver = ConfigurationResolver(
+            commandLine: ["listen": "[::1]:8000", "upstream-read-timeout": "2.5"],
+            environment: ["SQS_PROXY_BUCKET": "env-bucket", "AWS_CA_BUNDLE": "/ca.pem"],
+            file: ["advertised-url": "http://proxy.svc:9324/", "retain-payloads": "true"])
+        let check = ProxyCheck(resolver: resolver, environment: [:], queue: nil)
+        let lines = check.settingLines(try resolver.resolve(profileRegion: "eu-west-1"), profileRegion: "eu-west-1")
+        #expect(lines.count == Setting.all.count + 3)
+        #expect(lines.suffix(3) == ["egress https-proxy = none", "egress http-proxy = none", "egress no-proxy = none"])
+        for expected in [
+            "setting listen = [::1]:8000 (flag)", "setting upstream-read-timeout = 2.5 (flag)",
+            "setting bucket = env-bucket (env)", "setting payload-buckets = env-bucket (default)",
+            "setting ca-bundle = /ca.pem (aws-env)", "setting advertised-url = http://proxy.svc:9324 (file)",
+            "setting retain-payloads = true (file)", "setting region = eu-west-1 (profile)",
+            "setting sts-endpoint = https://sts.eu-west-1.amazonaws.com (default)", "setting sse = none (default)",
+            "setting upstream-connect-timeout = 5 (default)",
+        ] {
+            #expect(lines.contains(expected), "\(expected)")
+        }
+    }
+}

@@ -78,26 +78,30 @@ def relay(moto):
     server.shutdown()
 
 
+def proxy_environment(env=None, credentials=PROXY_CREDENTIALS):
+    """The environment of a proxy process: none of this process's AWS_ and SQS_PROXY_ variables, no
+    shared files, instance metadata off, the static keys of `credentials` (none when None), then `env`."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SQS_PROXY_"))}
+    environment.update(
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    if credentials:
+        environment.update(
+            AWS_ACCESS_KEY_ID=credentials.access_key,
+            AWS_SECRET_ACCESS_KEY=credentials.secret_key,
+            AWS_SESSION_TOKEN=credentials.token,
+        )
+    environment.update(env or {})
+    return environment
+
+
 class ProxyProcess:
     def __init__(self, args, env=None, credentials=True):
-        """Starts the proxy on free ports with `args`. Its environment holds none of this process's
-        AWS_ and SQS_PROXY_ variables; it has the proxy's static keys unless `credentials` is false,
-        and instance metadata is off unless `env` says otherwise."""
-        environment = {
-            key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SQS_PROXY_"))
-        }
-        environment.update(
-            AWS_CONFIG_FILE="/nonexistent",
-            AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
-            AWS_EC2_METADATA_DISABLED="true",
-        )
-        if credentials:
-            environment.update(
-                AWS_ACCESS_KEY_ID=PROXY_CREDENTIALS.access_key,
-                AWS_SECRET_ACCESS_KEY=PROXY_CREDENTIALS.secret_key,
-                AWS_SESSION_TOKEN=PROXY_CREDENTIALS.token,
-            )
-        environment.update(env or {})
+        """Starts the proxy on free ports with `args`, in `proxy_environment(env)`: with the proxy's
+        static keys unless `credentials` is false."""
+        environment = proxy_environment(env, PROXY_CREDENTIALS if credentials else None)
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [PROXY_BIN, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", *args],
