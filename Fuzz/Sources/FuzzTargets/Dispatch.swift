@@ -1,12 +1,13 @@
 import Foundation
 
 /// The targets, by the name `FUZZ_TARGET` gives (see scripts/fuzz): one executable holds them all,
-/// built once. (Built as eight executables in one build, they ran without coverage feedback.)
+/// built once. (Built as separate executables in one build, they ran without coverage feedback.)
 let targets: [String: @Sendable (UnsafeRawPointer?, Int) -> CInt] = [
     "FuzzJSONParser": fuzzJSONParser, "FuzzStreamingReaders": fuzzStreamingReaders,
     "FuzzUnescapers": fuzzUnescapers, "FuzzRequestDecoder": fuzzRequestDecoder,
     "FuzzResponseCodec": fuzzResponseCodec, "FuzzXMLReader": fuzzXMLReader,
     "FuzzPayloadCodecs": fuzzPayloadCodecs, "FuzzSignatureVerifier": fuzzSignatureVerifier,
+    "FuzzSNSEnvelope": fuzzSNSEnvelope,
 ]
 
 /// The target this process fuzzes.
