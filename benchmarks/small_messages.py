@@ -167,6 +167,11 @@ def main():
     parser.add_argument("--seconds", type=int, default=5, help="each measurement (after 1 s of warm-up)")
     parser.add_argument("--backends", default="fixed,moto")
     parser.add_argument("--actions", default="SendMessage,ReceiveMessage")
+    parser.add_argument(
+        "--queue-urls", choices=["proxy", "upstream"], default="proxy",
+        help="fixed backend: the requests' QueueUrl names another host than the upstream, as the URLs the "
+        "proxy hands out do (the proxy points it at the upstream, writing the request again), or the upstream's",
+    )
     parser.add_argument("--proxy", default=str(ROOT / ".build" / "release" / "sqs-extended-proxy"))
     parser.add_argument(
         "--stack-floor", default=str(ROOT / "Benchmarks" / ".build" / "release" / "StackFloor"),
@@ -201,6 +206,8 @@ def main():
         print(header)
         for backend in options.backends.split(","):
             upstream_port = fixed_port if backend == "fixed" else moto_port
+            # Another host than the upstream's (port 80), as a queue URL the proxy handed out names.
+            fixed_queue = "http://127.0.0.1/123456789012/bench"
             hop_port, proxy_port = free_port(), free_port()
             nginx_pids.append(start_nginx("nginx-hop.conf", port=hop_port, upstream_port=upstream_port))
             proxy = start_proxy(
@@ -232,7 +239,8 @@ def main():
                         # moto slows down as a queue fills: every moto measurement gets a new queue
                         # (ReceiveMessage on moto therefore answers with no message).
                         queue = (
-                            "http://127.0.0.1/123456789012/bench" if backend == "fixed"
+                            (fixed_queue if options.queue_urls == "proxy" else f"http://127.0.0.1:{upstream_port}/123456789012/bench")
+                            if backend == "fixed"
                             else create_queue(moto_port, f"bench-{action}-{count}-{path}-{int(time.time() * 1000)}")
                         )
                         wrk(url, queue, action, count, 1, timeout)
