@@ -134,22 +134,19 @@ public struct SQSRequestHandler: Sendable {
     }
 
     /// Points the request's queue URL at SQS when it names another host; the request is then
-    /// written again (a JSON request that was parsed shallow is parsed whole for that).
+    /// written again: a JSON one with that member's value replaced and every other byte kept.
     private func pointUpstream(_ decoded: inout SQSRequest, client: inout ClientRequest) throws(SQSError) {
         guard let url = decoded.queueURL, let upstreamURL = queueURLs.upstreamURL(for: url) else { return }
         decoded.setQueueURL(upstreamURL)
         switch decoded.input {
         case .json:
-            var document: JSONValue
-            if let tree = decoded.tree {
-                document = tree
-            } else {
-                document = try client.body.withUnsafeReadableBytes { bytes throws(SQSError) in
-                    try JSONValue.parse(bytes)
-                }
-            }
-            document["QueueUrl"] = .string(upstreamURL)
-            client.body = ByteBuffer(bytes: document.serialized())
+            // The decoder found the member; a name given twice (which parsers read differently) is refused.
+            guard
+                let spliced = client.body.withUnsafeReadableBytes({
+                    JSONMemberRange.replacing("QueueUrl", withString: upstreamURL, in: $0)
+                })
+            else { throw .malformedRequest("The request names QueueUrl more than once.") }
+            client.body = ByteBuffer(bytes: spliced)
             client.bodySHA256 = nil
         case .query(let parameters):
             client = client.formPost(parameters)

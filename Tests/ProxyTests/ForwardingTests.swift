@@ -146,19 +146,30 @@ struct ForwardingTests {
         try await withHandler { handler, upstream in
             let request = Self.jsonRequest(
                 "GetQueueAttributes",
-                body: #"{"QueueUrl":"http://localhost:9324/1/a","AttributeNames":["All"],"X":{"y":[1,2.5]}}"#)
+                body: #"{ "QueueUrl" : "http://localhost:9324/1/a", "AttributeNames":["All"],"X":{"y":[1,2.50]}}"#)
             async let response = handler.handle(request)
             try await upstreamScript {
                 _ = try upstream.receiveHead()
                 let sent = String(buffer: try upstream.receiveBody())
                 #expect(
                     sent
-                        == #"{"AttributeNames":["All"],"QueueUrl":"http://127.0.0.1:\#(upstream.serverPort)/1/a","X":{"y":[1,2.5]}}"#
+                        == #"{ "QueueUrl" : "http://127.0.0.1:\#(upstream.serverPort)/1/a", "AttributeNames":["All"],"X":{"y":[1,2.50]}}"#
                 )
                 _ = try upstream.receiveEnd()
                 try Self.respond(upstream, status: .ok, contentType: "application/x-amz-json-1.0", body: "{}")
             }
             #expect(await response.status == .ok)
+        }
+    }
+
+    @Test func aQueueURLNamedTwiceThatWouldHaveToBeRewrittenIsRefused() async throws {
+        try await withHandler { handler, _ in
+            let answer = await handler.handle(
+                Self.jsonRequest(
+                    "GetQueueAttributes",
+                    body: #"{"QueueUrl":"http://localhost:9324/1/a","QueueUrl":"http://localhost:9324/1/b"}"#))
+            #expect(answer.status == .badRequest)
+            #expect(String(buffer: answer.body).contains("more than once"))
         }
     }
 

@@ -37,6 +37,32 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // A client holding a queue URL the proxy handed out: the request is written again for SQS.
+    Benchmark("Point a JSON SendMessage's QueueUrl at SQS, 1 KiB (splice)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(
+                jsonSend.withUnsafeBytes {
+                    JSONMemberRange.replacing(
+                        "QueueUrl", withString: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders", in: $0)
+                })
+        }
+    }
+
+    Benchmark("Parse and serialize a JSON SendMessage, 1 KiB (what a splice saves)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try JSONValue.parse(jsonSend).serialized())
+        }
+    }
+
+    // Every received body is looked at for an SNS envelope of a pointer.
+    let notification =
+        #"{"Type":"Notification","MessageId":"m","Message":"\#(body)","Timestamp":"2026-12-02T00:00:00Z"}"#
+    Benchmark("SNS envelope check of a 1 KiB notification that holds no pointer") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(SNSEnvelope(body: notification))
+        }
+    }
+
     let received = JSONValue.object([
         "Messages": .array([
             .object([
