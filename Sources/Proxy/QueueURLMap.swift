@@ -67,16 +67,24 @@ public struct QueueURLMap: Sendable {
     }
 
     /// `scheme://authority` and the rest (from the first `/` after the authority, possibly empty).
+    /// Read as bytes: it runs on every request that names a queue.
     private static func split(_ url: String) -> (origin: Substring, path: Substring)? {
-        guard let schemeEnd = url.range(of: "://"), schemeEnd.lowerBound > url.startIndex else { return nil }
-        let rest = url[schemeEnd.upperBound...]
-        let pathStart = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard pathStart > rest.startIndex else { return nil }
+        let utf8 = url.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), colon > utf8.startIndex,
+            utf8[colon...].starts(with: "://".utf8)
+        else { return nil }
+        let authority = utf8.index(colon, offsetBy: 3)
+        let pathStart = utf8[authority...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+        guard pathStart > authority else { return nil }
         return (url[..<pathStart], url[pathStart...])
     }
 
+    /// Whether two origins are the same, ASCII letters compared without case.
     private static func sameOrigin(_ origin: Substring, _ other: String) -> Bool {
-        origin.count == other.count && origin.lowercased() == other.lowercased()
+        origin.utf8.count == other.utf8.count
+            && zip(origin.utf8, other.utf8).allSatisfy {
+                $0 == $1 || ($0 | 0x20 == $1 | 0x20 && $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
+            }
     }
 }
 

@@ -316,7 +316,7 @@ public struct Setting: Sendable {
         _ name: String, _ help: String, _ property: WritableKeyPath<ProxyConfiguration, Duration> & Sendable
     ) -> Setting {
         Setting(
-            name, "SECONDS", help, show: { seconds($0[keyPath: property]) },
+            name, "SECONDS", help, show: { secondsText($0[keyPath: property]) },
             apply: {
                 config, text throws(ConfigurationError) in
                 guard let seconds = Double(text), seconds > 0, seconds.isFinite, seconds < 1e9 else {
@@ -378,7 +378,7 @@ public struct Setting: Sendable {
     }
 
     /// A duration as a number of seconds (`2.5`).
-    static func seconds(_ duration: Duration) -> String {
+    static func secondsText(_ duration: Duration) -> String {
         let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
     }
