@@ -52,7 +52,10 @@ struct StreamedReceive: Sendable {
             for try await chunk in payload.body {
                 length += chunk.readableBytes
                 var piece = chunk
-                if payload.envelope != nil {
+                // Inside an envelope, escaped for its JSON string first: copied only when that changes it.
+                if payload.envelope != nil
+                    && chunk.withUnsafeReadableBytes({ TextEscaping.firstNeedingEscape($0, xml: false) != nil })
+                {
                     inEnvelope.removeAll(keepingCapacity: true)
                     chunk.withUnsafeReadableBytes { bytes in TextEscaping.escape(bytes, xml: false, into: &inEnvelope) }
                     piece = ByteBuffer(bytes: inEnvelope)
