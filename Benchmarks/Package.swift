@@ -25,7 +25,7 @@ let package = Package(
             path: "Benchmarks/HotPaths",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The server and client stack with none of the proxy's work (benchmarks/small_messages.py).
+        // The server and client stack with none of the proxy's work (Benchmarks/small_messages.py).
         .executableTarget(
             name: "StackFloor",
             dependencies: [

@@ -1,8 +1,9 @@
 import SQSWire
 
 /// The extended client's decisions for one ReceiveMessage: the input SQS gets (also asking for
-/// both reserved attributes), and, for its result, which messages carry payloads to fetch, how,
-/// and which pointers are refused. Pure: the executor does the I/O.
+/// both reserved attributes, and on a FIFO queue for each message's group), which messages of its
+/// result carry payloads to fetch and how, and, once the fetches are done, what becomes of each
+/// message. Pure: the executor does the I/O.
 public struct ReceivePlan: Sendable {
     /// A payload to fetch for a message of the result.
     public struct Fetch: Sendable, Hashable {
@@ -16,16 +17,87 @@ public struct ReceivePlan: Sendable {
         public var envelope: SNSEnvelope?
     }
 
+    /// Why a payload could not be had; the `reason` label of `sqs_proxy_payloads_unavailable_total`.
+    public enum Unavailable: String, Sendable, Hashable {
+        /// No such object (or no such bucket).
+        case notFound = "not_found"
+        /// S3 refused to give it to the proxy.
+        case accessDenied = "access_denied"
+        /// Larger than the largest payload the proxy delivers.
+        case tooLarge = "too_large"
+        /// Any other failure: S3 failed or could not be reached.
+        case failed
+    }
+
+    /// What came of fetching one payload.
+    public enum FetchOutcome: Sendable, Hashable {
+        /// Read whole.
+        case held
+        /// Opened, to stream into the response.
+        case streamed
+        case unavailable(Unavailable)
+    }
+
+    /// What becomes of one message of the result.
+    public enum Decision: Sendable, Hashable {
+        /// Delivered as SQS holds it: no payload, or one outside the payload locations.
+        case deliver
+        /// Delivered with the payload of `fetches[fetch]`, read whole.
+        case restore(fetch: Int)
+        /// Delivered with the payload of `fetches[fetch]` streamed into the response.
+        case stream(fetch: Int)
+        /// Not delivered and deleted from the queue: its payload is missing and
+        /// `--ignore-payload-not-found` says so.
+        case delete(fetch: Int)
+        /// Not delivered, left in the queue: its payload could not be had. Its visibility timeout
+        /// runs out and the queue's redrive policy, if any, applies to it alone.
+        case leave(fetch: Int, Unavailable)
+        /// Not delivered, left in the queue: an earlier message of its FIFO group in this result
+        /// was left (`message` is that one's place), and order within a group is never broken.
+        case leaveBehind(message: Int)
+
+        /// The fetch the decision was made from, if any.
+        public var fetch: Int? {
+            switch self {
+            case .restore(let fetch), .stream(let fetch), .delete(let fetch), .leave(let fetch, _): return fetch
+            case .deliver, .leaveBehind: return nil
+            }
+        }
+    }
+
     /// The input SQS gets.
     public let input: JSONValue
     /// The attributes the client asked for.
     public let filter: AttributeNameFilter
     /// Whether `input` is what the client sent.
     public let inputUnchanged: Bool
+    /// Whether the plan asked SQS for `MessageGroupId`, which the client did not ask for: it is
+    /// removed from every delivered message (``delivered(_:)``).
+    public let addsGroupID: Bool
+    /// Whether the queue is a FIFO queue.
+    public let fifo: Bool
 
-    public init(_ tree: JSONValue) {
-        (input, filter) = MessageRewriting.receiveRequest(tree)
+    /// - Parameter fifo: whether the queue is a FIFO queue (its URL ends in `.fifo`).
+    public init(_ tree: JSONValue, fifo: Bool = false) {
+        var (input, filter) = MessageRewriting.receiveRequest(tree)
+        self.fifo = fifo
+        addsGroupID = fifo && !Self.asksForGroupID(tree)
+        // `AttributeNames`, which every SQS endpoint takes in both protocols.
+        if addsGroupID {
+            let names = input["AttributeNames"]?.arrayValue ?? []
+            input["AttributeNames"] = .array(names + [.string(Self.groupIDName)])
+        }
+        (self.input, self.filter) = (input, filter)
         inputUnchanged = input == tree
+    }
+
+    static let groupIDName = "MessageGroupId"
+
+    private static func asksForGroupID(_ tree: JSONValue) -> Bool {
+        let names = ["AttributeNames", "MessageSystemAttributeNames"].flatMap {
+            tree[$0]?.arrayValue?.compactMap(\.stringValue) ?? []
+        }
+        return names.contains("All") || names.contains(groupIDName)
     }
 
     /// The payloads of the offloaded messages among `messages` whose pointers name an allowed
@@ -66,6 +138,50 @@ public struct ReceivePlan: Sendable {
                     envelope: envelope))
         }
         return (fetches, refused)
+    }
+
+    /// What becomes of each message of `messages`, given what came of each of `fetches` (in the
+    /// same order). A payload that cannot be had costs its message alone: the message is left in
+    /// the queue (deleted instead when its payload is missing and `ignorePayloadNotFound`), and the
+    /// others are delivered; on a FIFO queue, the later messages of its group in this result are
+    /// left with it.
+    public func decisions(
+        for messages: [JSONValue], fetches: [Fetch], outcomes: [FetchOutcome], ignorePayloadNotFound: Bool
+    ) -> [Decision] {
+        var decisions = [Decision](repeating: .deliver, count: messages.count)
+        for (number, (fetch, outcome)) in zip(fetches, outcomes).enumerated() {
+            switch outcome {
+            case .held: decisions[fetch.index] = .restore(fetch: number)
+            case .streamed: decisions[fetch.index] = .stream(fetch: number)
+            case .unavailable(.notFound) where ignorePayloadNotFound: decisions[fetch.index] = .delete(fetch: number)
+            case .unavailable(let reason): decisions[fetch.index] = .leave(fetch: number, reason)
+            }
+        }
+        guard fifo else { return decisions }
+        // The first message left in each group holds back every later one of that group.
+        var leftGroups: [String: Int] = [:]
+        for (index, message) in messages.enumerated() {
+            guard let group = Self.groupID(of: message) else { continue }
+            if let first = leftGroups[group] {
+                decisions[index] = .leaveBehind(message: first)
+            } else if case .leave = decisions[index] {
+                leftGroups[group] = index
+            }
+        }
+        return decisions
+    }
+
+    private static func groupID(of message: JSONValue?) -> String? {
+        message?["Attributes"]?[groupIDName]?.stringValue
+    }
+
+    /// A delivered message as the client asked for it: without the group id the plan added.
+    public func delivered(_ message: JSONValue) -> JSONValue {
+        guard addsGroupID, var attributes = message["Attributes"]?.objectValue else { return message }
+        attributes[Self.groupIDName] = nil
+        var message = message
+        message["Attributes"] = attributes.isEmpty ? nil : .object(attributes)
+        return message
     }
 }
 

@@ -49,13 +49,13 @@ public struct SendPlan: Sendable {
     /// Decides a send request.
     /// - Parameters:
     ///   - tree: the protocol-neutral input of SendMessage or SendMessageBatch.
-    ///   - stored: the bodies stored while the request was read, by entry id (`""` for SendMessage);
-    ///     their entries' `MessageBody` already holds their pointers.
+    ///   - stored: the bodies stored while the request was read, by entry position (0 for
+    ///     SendMessage); their entries' `MessageBody` already holds their pointers.
     ///   - bucket: the bucket offloaded bodies go to; nil: nothing is offloaded.
     ///   - newKey: a new payload key.
     /// - Throws: the error the client gets for an invalid message; nothing may be written then.
     public init(
-        action: SQSAction, tree: JSONValue, stored: [String: StoredPayload], policy: OffloadPolicy, bucket: String?,
+        action: SQSAction, tree: JSONValue, stored: [Int: StoredPayload], policy: OffloadPolicy, bucket: String?,
         newKey: () -> String
     ) throws(SQSError) {
         self.action = action
@@ -64,16 +64,20 @@ public struct SendPlan: Sendable {
         let isBatch = action == .sendMessageBatch
         var entries: [Entry] = []
         var offload: [Bool] = []
-        for entryTree in isBatch ? (tree["Entries"]?.arrayValue ?? []) : [tree] {
+        for (position, entryTree) in (isBatch ? (tree["Entries"]?.arrayValue ?? []) : [tree]).enumerated() {
             let id = isBatch ? entryTree["Id"]?.stringValue ?? "" : ""
-            let stored = stored[id]
+            let stored = stored[position]
             let entry = Entry(
                 id: id, tree: entryTree, attributes: try MessageAttribute.map(from: entryTree["MessageAttributes"]),
                 body: stored == nil ? entryTree["MessageBody"]?.stringValue ?? "" : "", stored: stored)
             offload.append(try policy.mustOffload(bodyBytes: entry.bodyBytes, attributes: entry.attributes))
             entries.append(entry)
         }
-        if entries.filter({ $0.stored != nil }).count != stored.count {
+        guard stored.keys.allSatisfy(entries.indices.contains) else {
+            throw .internalFailure("A stored body belongs to no entry of the request.")
+        }
+        // SQS refuses such a batch too; refused here, nothing is stored for it.
+        guard Set(entries.map(\.id)).count == entries.count else {
             throw SQSError(
                 shape: "BatchEntryIdsNotDistinct", message: "Two or more batch entries in the request have the same Id."
             )

@@ -12,6 +12,10 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
         case objectNotFound
         /// The bucket does not exist (`NoSuchBucket`).
         case bucketNotFound
+        /// S3 refused the proxy's identity (`AccessDenied`, or a 403).
+        case accessDenied
+        /// The object is larger than the caller reads.
+        case tooLarge
         /// S3 answered with another error.
         case rejected
         /// S3 could not be reached or did not answer in time.
@@ -42,7 +46,9 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
         switch code {
         case "NoSuchKey": return ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: message)
         case "NoSuchBucket": return ObjectStoreError(.bucketNotFound, bucket: bucket, key: key, detail: message)
+        case "AccessDenied": return ObjectStoreError(.accessDenied, bucket: bucket, key: key, detail: message)
         default:
+            if status == 403 { return ObjectStoreError(.accessDenied, bucket: bucket, key: key, detail: message) }
             if status == 404 { return ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: message) }
             return ObjectStoreError(.rejected, bucket: bucket, key: key, detail: message)
         }

@@ -62,12 +62,19 @@ public struct S3ObjectStore: Sendable {
     }
 
     /// Opens `bucket`/`key` for reading as a stream: the object's bytes arrive as the consumer reads
-    /// them. Fails before anything is read if the object cannot be had.
-    public func open(bucket: String, key: String) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
+    /// them. Fails before anything is read if the object cannot be had, or if S3 says it is larger
+    /// than `maxSize` bytes (``ObjectStoreError/Kind/tooLarge``).
+    public func open(bucket: String, key: String, maxSize: Int = .max) async throws(ObjectStoreError)
+        -> HTTPClientResponse.Body
+    {
         let response = try await start(.GET, bucket: bucket, key: key)
         guard response.status == .ok else {
             let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
             throw ObjectStoreError.from(status: Int(response.status.code), body: body, bucket: bucket, key: key)
+        }
+        if let length = response.headers.first(name: "content-length").flatMap({ Int($0) }), length > maxSize {
+            throw ObjectStoreError(
+                .tooLarge, bucket: bucket, key: key, detail: "\(length) bytes, more than the \(maxSize) read")
         }
         return response.body
     }
@@ -235,6 +242,8 @@ public struct S3ObjectStore: Sendable {
             let responseBody = try await response.body.collect(upTo: max(maxSize, 64 * 1024))
             return Response(
                 status: response.status, headers: response.headers, body: responseBody, bucket: bucket, key: key)
+        } catch is NIOTooManyBytesError {
+            throw ObjectStoreError(.tooLarge, bucket: bucket, key: key, detail: "more than the \(maxSize) bytes read")
         } catch {
             throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")
         }

@@ -63,11 +63,11 @@ struct ExtendedClient: Sendable {
     // MARK: Send
 
     /// Sends messages, their bodies over the threshold stored in S3 first. `stored` holds the bodies
-    /// already stored while the request was read, by entry id (`""` for SendMessage); the send owns
+    /// already stored while the request was read, by entry position (0 for SendMessage); the send owns
     /// them from here. Every payload stored for the request is deleted when SQS cannot have taken
     /// its message (the request was never sent, or SQS refused it with a 4xx), and kept when SQS
     /// may have (an answer, a 5xx, a timeout, a connection that broke after the request was written).
-    func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [String: StoredPayload] = [:])
+    func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [Int: StoredPayload] = [:])
         async throws(SQSError) -> ProxyResponse
     {
         var owned = stored.values.map(\.key)
@@ -149,7 +149,8 @@ struct ExtendedClient: Sendable {
     private func receive(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
     {
-        let plan = ReceivePlan(tree)
+        let queueURL = queueURL(of: request, client: client)
+        let plan = ReceivePlan(tree, fifo: queueURL.hasSuffix(".fifo"))
         let response =
             plan.inputUnchanged
             ? try await upstream.forward(client, body: client.body, action: request.action)
@@ -159,51 +160,59 @@ struct ExtendedClient: Sendable {
                 ResponseCodec.decode($0, action: .receiveMessage, wireProtocol: request.wireProtocol)
             })
         else { return response }
-        var messages = result.tree["Messages"]?.arrayValue ?? []
+        let messages = result.tree["Messages"]?.arrayValue ?? []
         let (fetches, refusedPointers) = plan.fetches(
             in: messages, buckets: settings.payloadBuckets, heldPayloadLimit: Self.heldPayloadLimit)
         for pointer in refusedPointers {
-            refused(pointer, operation: "receive", queueURL: queueURL(of: request, client: client))
+            refused(pointer, operation: "receive", queueURL: queueURL)
         }
-        guard !fetches.isEmpty else { return response }
+        guard !fetches.isEmpty || (plan.addsGroupID && !messages.isEmpty) else { return response }
 
         let payloads = await fetch(fetches)
-        var dropped: Set<Int> = []
+        let decisions = plan.decisions(
+            for: messages, fetches: fetches, outcomes: payloads.map(Self.outcome),
+            ignorePayloadNotFound: settings.ignorePayloadNotFound)
+        var delivered: [JSONValue] = []
         var streams: [StreamedPayload] = []
-        for (fetch, payload) in zip(fetches, payloads) {
-            let (index, pointer) = (fetch.index, fetch.pointer)
-            switch payload {
-            case .success(.held(let body)):
-                messages[index] = try MessageRewriting.restore(
-                    messages[index], payload: fetch.envelope?.wrapping(body) ?? body, pointer: pointer,
-                    filter: plan.filter)
+        var deleted: [JSONValue] = []
+        for (message, decision) in zip(messages, decisions) {
+            switch (decision, decision.fetch.map { payloads[$0] }) {
+            case (.restore(let number), .success(.held(let body))):
+                let fetch = fetches[number]
+                delivered.append(
+                    plan.delivered(
+                        try MessageRewriting.restore(
+                            message, payload: fetch.envelope?.wrapping(body) ?? body, pointer: fetch.pointer,
+                            filter: plan.filter)))
                 ProxyMetrics.payloadRestored(bytes: body.utf8.count)
-            case .success(.streamed(let body)):
+            case (.stream(let number), .success(.streamed(let body))):
+                let fetch = fetches[number]
                 let stream = StreamedPayload(body: body, envelope: fetch.envelope)
-                messages[index] = try MessageRewriting.restore(
-                    messages[index], payload: stream.restoredBody, pointer: pointer, filter: plan.filter)
-                messages[index]["MD5OfBody"] = .string(stream.digestToken)
+                var restored = try MessageRewriting.restore(
+                    message, payload: stream.restoredBody, pointer: fetch.pointer, filter: plan.filter)
+                restored["MD5OfBody"] = .string(stream.digestToken)
+                delivered.append(plan.delivered(restored))
                 streams.append(stream)
-            case .failure(let error) where error.kind == .objectNotFound && settings.ignorePayloadNotFound:
+            case (.delete(let number), .failure(let error)):
+                unavailable(message, fetches[number].pointer, error, deleted: true, queueURL: queueURL)
+                deleted.append(message)
+            case (.leave(let number, _), .failure(let error)):
+                unavailable(message, fetches[number].pointer, error, deleted: false, queueURL: queueURL)
+            case (.leaveBehind(let first), _):
                 logger.warning(
-                    "payload not found; deleting its message",
-                    metadata: ["bucket": "\(pointer.bucket)", "key": "\(pointer.key)"])
-                try await deleteMessage(messages[index], queueURL: queueURL(of: request, client: client))
-                dropped.insert(index)
-            case .failure(let error) where error.kind == .objectNotFound:
-                // Not a server fault that a retry could cure: SDKs must not retry and hide it.
-                throw SQSError(
-                    shape: "PayloadNotFound", status: 404,
-                    message: "The payload of message \(messages[index]["MessageId"]?.stringValue ?? "") is missing: "
-                        + "no object \(pointer.key) in S3 bucket \(pointer.bucket).")
-            case .failure(let error):
-                throw SQSError(
-                    shape: "InternalFailure", status: 500,
-                    message: "Could not read the payload s3://\(pointer.bucket)/\(pointer.key): \(error.detail)")
+                    "message left in the queue behind an earlier one of its FIFO group",
+                    metadata: [
+                        "queue": "\(queueURL.split(separator: "/").last ?? "")",
+                        "message_id": "\(message["MessageId"]?.stringValue ?? "")",
+                        "behind": "\(messages[first]["MessageId"]?.stringValue ?? "")",
+                    ])
+            default:
+                // `.deliver`: each other decision comes with the fetch result it was made from.
+                delivered.append(plan.delivered(message))
             }
         }
-        messages = messages.indices.filter { !dropped.contains($0) }.map { messages[$0] }
-        result.tree["Messages"] = messages.isEmpty ? nil : .array(messages)
+        await deleteMessages(deleted, queueURL: queueURL)
+        result.tree["Messages"] = delivered.isEmpty ? nil : .array(delivered)
         guard !streams.isEmpty else { return encode(result, of: request, like: response) }
         var streamed = response
         streamed.body = ByteBuffer()
@@ -213,6 +222,42 @@ struct ExtendedClient: Sendable {
                 payloads: streams, wireProtocol: request.wireProtocol
             ).write
         return streamed
+    }
+
+    /// A message whose payload could not be had: one warning line and the counter.
+    private func unavailable(
+        _ message: JSONValue, _ pointer: PayloadPointer, _ error: ObjectStoreError, deleted: Bool, queueURL: String
+    ) {
+        let reason = Self.unavailable(error.kind)
+        ProxyMetrics.payloadUnavailable(reason: reason.rawValue)
+        logger.warning(
+            deleted
+                ? "payload not found; its message is deleted"
+                : "payload unavailable; its message is left in the queue",
+            metadata: [
+                "queue": "\(queueURL.split(separator: "/").last ?? "")",
+                "message_id": "\(message["MessageId"]?.stringValue ?? "")",
+                "bucket": "\(pointer.bucket.prefix(255))", "key": "\(pointer.key.prefix(1024))",
+                "reason": "\(reason.rawValue)", "error": "\(error.detail.prefix(512))",
+            ])
+    }
+
+    /// What the receive plan is told of a fetch.
+    private static func outcome(_ payload: Result<FetchedPayload, ObjectStoreError>) -> ReceivePlan.FetchOutcome {
+        switch payload {
+        case .success(.held): return .held
+        case .success(.streamed): return .streamed
+        case .failure(let error): return .unavailable(unavailable(error.kind))
+        }
+    }
+
+    private static func unavailable(_ kind: ObjectStoreError.Kind) -> ReceivePlan.Unavailable {
+        switch kind {
+        case .objectNotFound, .bucketNotFound: return .notFound
+        case .accessDenied: return .accessDenied
+        case .tooLarge: return .tooLarge
+        case .rejected, .transport: return .failed
+        }
     }
 
     /// A payload read whole, or opened to be streamed into the response.
@@ -241,20 +286,27 @@ struct ExtendedClient: Sendable {
         }
     }
 
-    /// Reads one payload whole, or opens it to stream.
+    /// Reads one payload whole, or opens it to stream. A payload larger than its size attribute
+    /// said streams too.
     private func fetchOne(_ fetch: ReceivePlan.Fetch) async -> Result<FetchedPayload, ObjectStoreError> {
         let pointer = fetch.pointer
+        let maxSize = settings.policy.maxPayloadSize
         do throws(ObjectStoreError) {
             // A payload the memory budget has no room for streams too.
             let lease = MemoryLease.current
             guard !fetch.streams, lease?.reserve(Self.heldPayloadLimit) ?? true else {
-                return .success(.streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key)))
+                return .success(
+                    .streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key, maxSize: maxSize)))
             }
-            // An object larger than its size attribute says is read up to a margin.
-            let bytes = try await payloads.get(
-                bucket: pointer.bucket, key: pointer.key, maxSize: 4 * Self.heldPayloadLimit)
+            let bytes: ByteBuffer
+            do throws(ObjectStoreError) {
+                bytes = try await payloads.get(bucket: pointer.bucket, key: pointer.key, maxSize: Self.heldPayloadLimit)
+            } catch  where error.kind == .tooLarge {
+                lease?.release(Self.heldPayloadLimit)
+                return .success(
+                    .streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key, maxSize: maxSize)))
+            }
             // What was reserved becomes what was read.
-            lease?.charge(bytes.readableBytes - Self.heldPayloadLimit)
             lease?.release(Self.heldPayloadLimit - bytes.readableBytes)
             return .success(.held(String(buffer: bytes)))
         } catch {
@@ -262,10 +314,26 @@ struct ExtendedClient: Sendable {
         }
     }
 
-    private func deleteMessage(_ message: JSONValue, queueURL: String) async throws(SQSError) {
-        guard let handle = message["ReceiptHandle"]?.stringValue else { return }
-        _ = try await upstream.call(
-            .deleteMessage, input: .object(["QueueUrl": .string(queueURL), "ReceiptHandle": .string(handle)]))
+    /// Deletes messages from the queue concurrently; failures are logged (the message comes back
+    /// after its visibility timeout), never raised.
+    private func deleteMessages(_ messages: [JSONValue], queueURL: String) async {
+        let handles = messages.compactMap { $0["ReceiptHandle"]?.stringValue }
+        guard !handles.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for handle in handles {
+                group.addTask { await deleteMessage(handle: handle, queueURL: queueURL) }
+            }
+        }
+    }
+
+    /// Deletes one message; a failure is logged. (A method of its own: see ``fetch(_:)``.)
+    private func deleteMessage(handle: String, queueURL: String) async {
+        do throws(SQSError) {
+            _ = try await upstream.call(
+                .deleteMessage, input: .object(["QueueUrl": .string(queueURL), "ReceiptHandle": .string(handle)]))
+        } catch {
+            logger.warning("message not deleted", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: Delete and change visibility

@@ -15,8 +15,8 @@ protocol PayloadStore: Sendable {
     func upload(bucket: String, key: String, nextPart: () async throws -> MultipartUploader.Part?) async throws
     /// Reads an object whole, at most `maxSize` bytes.
     func get(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> ByteBuffer
-    /// Opens an object to stream it.
-    func open(bucket: String, key: String) async throws(ObjectStoreError) -> HTTPClientResponse.Body
+    /// Opens an object to stream it; one S3 says is over `maxSize` bytes is not opened.
+    func open(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> HTTPClientResponse.Body
     /// Deletes an object; one already gone counts as deleted.
     func delete(bucket: String, key: String) async throws(ObjectStoreError)
 }
@@ -92,8 +92,8 @@ struct S3PayloadStore: PayloadStore {
         try await store.get(bucket: bucket, key: key, maxSize: maxSize)
     }
 
-    func open(bucket: String, key: String) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
-        try await store.open(bucket: bucket, key: key)
+    func open(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
+        try await store.open(bucket: bucket, key: key, maxSize: maxSize)
     }
 
     func delete(bucket: String, key: String) async throws(ObjectStoreError) {

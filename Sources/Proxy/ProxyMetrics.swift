@@ -57,6 +57,11 @@ public enum ProxyMetrics {
         Counter(label: "sqs_proxy_payload_bytes_restored_total").increment(by: bytes)
     }
 
+    /// A received message whose payload could not be had, by why (`ReceivePlan.Unavailable`).
+    static func payloadUnavailable(reason: String) {
+        Counter(label: "sqs_proxy_payloads_unavailable_total", dimensions: [("reason", reason)]).increment()
+    }
+
     /// Payload objects deleted from S3.
     static func payloadsDeleted(_ count: Int) {
         Counter(label: "sqs_proxy_payload_objects_deleted_total").increment(by: count)

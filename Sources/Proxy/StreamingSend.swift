@@ -89,12 +89,12 @@ extension ExtendedClient {
         }
         var client = ClientRequest(head: context.head, body: ByteBuffer())
         client.streamed = true
-        var storedByID: [String: StoredPayload] = [:]
-        for (entry, body) in stored { storedByID[reading.reader.entryID(entry) ?? ""] = body }
+        var storedByPosition: [Int: StoredPayload] = [:]
+        for (entry, body) in stored { storedByPosition[reading.reader.entryPosition(entry)] = body }
         // From here the send owns the stored payloads.
         var response: ProxyResponse
         do throws(SQSError) {
-            response = try await send(request, tree: request.tree!, client: client, stored: storedByID)
+            response = try await send(request, tree: request.tree!, client: client, stored: storedByPosition)
         } catch {
             response = .error(error, wireProtocol: context.wireProtocol)
         }

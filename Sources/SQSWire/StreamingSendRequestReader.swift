@@ -78,14 +78,21 @@ public struct StreamingSendRequestReader: Sendable {
         }
     }
 
-    /// The id of batch entry `entry` (nil for SendMessage's body or an entry without one).
-    public func entryID(_ entry: Int) -> String? {
-        guard entry > 0 else { return nil }
+    /// The place of entry `entry` in the decoded request's `Entries` (0 for SendMessage's body):
+    /// Query entries are decoded in the order of their numbers, whatever gaps lie between them.
+    public func entryPosition(_ entry: Int) -> Int {
+        guard entry > 0 else { return 0 }
         switch wireProtocol {
         case .json:
-            return entry <= elements.count ? elements[entry - 1]["Id"]?.stringValue : nil
+            return entry - 1
         case .query:
-            return parameters.first { $0.name == "SendMessageBatchRequestEntry.\(entry).Id" }?.value
+            let prefix = "SendMessageBatchRequestEntry."
+            let numbers = Set(
+                parameters.compactMap { parameter -> Int? in
+                    guard parameter.name.hasPrefix(prefix) else { return nil }
+                    return Int(parameter.name.dropFirst(prefix.count).prefix { $0 != "." })
+                })
+            return numbers.filter { $0 < entry }.count
         }
     }
 

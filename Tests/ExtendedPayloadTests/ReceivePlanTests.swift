@@ -47,6 +47,78 @@ struct ReceivePlanTests {
             ])
     }
 
+    static func fetch(_ index: Int) -> ReceivePlan.Fetch {
+        ReceivePlan.Fetch(index: index, pointer: PayloadPointer(bucket: "own", key: "k\(index)"), streams: false)
+    }
+
+    @Test func eachMessageIsDecidedFromItsOwnFetchAlone() {
+        let plan = ReceivePlan(.object(["QueueUrl": .string("q")]))
+        let messages = (0..<5).map { Self.message("m\($0)") }
+        let fetches = [1, 2, 3, 4].map(Self.fetch)
+        let outcomes: [ReceivePlan.FetchOutcome] = [
+            .held, .streamed, .unavailable(.notFound), .unavailable(.accessDenied),
+        ]
+        #expect(
+            plan.decisions(for: messages, fetches: fetches, outcomes: outcomes, ignorePayloadNotFound: false) == [
+                .deliver, .restore(fetch: 0), .stream(fetch: 1), .leave(fetch: 2, .notFound),
+                .leave(fetch: 3, .accessDenied),
+            ])
+        // Told to, a missing payload's message is deleted; any other failure still leaves it.
+        #expect(
+            plan.decisions(for: messages, fetches: fetches, outcomes: outcomes, ignorePayloadNotFound: true) == [
+                .deliver, .restore(fetch: 0), .stream(fetch: 1), .delete(fetch: 2), .leave(fetch: 3, .accessDenied),
+            ])
+        let allLeft = plan.decisions(
+            for: messages, fetches: fetches, outcomes: Array(repeating: .unavailable(.failed), count: 4),
+            ignorePayloadNotFound: false)
+        #expect(allLeft.filter { $0.fetch == nil } == [.deliver])
+    }
+
+    static func grouped(_ group: String, _ body: String) -> JSONValue {
+        var message = message(body)
+        message["Attributes"] = .object(["MessageGroupId": .string(group), "SentTimestamp": .string("1")])
+        return message
+    }
+
+    @Test func onAFIFOQueueTheLaterMessagesOfALeftMessagesGroupAreLeftWithIt() {
+        let plan = ReceivePlan(.object(["QueueUrl": .string("q.fifo")]), fifo: true)
+        let messages = [
+            Self.grouped("a", "a1"), Self.grouped("b", "b1"), Self.grouped("a", "a2"), Self.grouped("b", "b2"),
+            Self.grouped("a", "a3"),
+        ]
+        let decisions = plan.decisions(
+            for: messages, fetches: [0, 2, 3].map(Self.fetch),
+            outcomes: [.unavailable(.failed), .held, .unavailable(.notFound)], ignorePayloadNotFound: false)
+        #expect(
+            decisions == [
+                .leave(fetch: 0, .failed), .deliver, .leaveBehind(message: 0), .leave(fetch: 2, .notFound),
+                .leaveBehind(message: 0),
+            ])
+        // A standard queue never holds one message back for another.
+        let standard = ReceivePlan(.object(["QueueUrl": .string("q")]))
+        #expect(
+            standard.decisions(
+                for: messages, fetches: [Self.fetch(0)], outcomes: [.unavailable(.failed)],
+                ignorePayloadNotFound: false
+            ).filter { $0 == .deliver }.count == 4)
+    }
+
+    @Test func onAFIFOQueueTheGroupIsAskedForAndRemovedWhenTheClientDidNotAsk() {
+        let plan = ReceivePlan(.object(["QueueUrl": .string("q.fifo")]), fifo: true)
+        #expect(plan.addsGroupID)
+        #expect(plan.input["AttributeNames"] == .array([.string("MessageGroupId")]))
+        #expect(plan.delivered(Self.grouped("a", "x"))["Attributes"] == .object(["SentTimestamp": .string("1")]))
+        for asked in ["All", "MessageGroupId"] {
+            for member in ["AttributeNames", "MessageSystemAttributeNames"] {
+                let asking = ReceivePlan(
+                    .object(["QueueUrl": .string("q.fifo"), member: .array([.string(asked)])]), fifo: true)
+                #expect(!asking.addsGroupID)
+                #expect(asking.delivered(Self.grouped("a", "x")) == Self.grouped("a", "x"))
+            }
+        }
+        #expect(!ReceivePlan(.object(["QueueUrl": .string("q")])).addsGroupID)
+    }
+
     @Test func markersAreRemovedAndOnlyAllowedPayloadsKept() {
         let own = MarkedReceiptHandle(pointer: PayloadPointer(bucket: "own", key: "k1"), original: "h-1").marked
         let theirs = MarkedReceiptHandle(pointer: PayloadPointer(bucket: "theirs", key: "k2"), original: "h-2").marked

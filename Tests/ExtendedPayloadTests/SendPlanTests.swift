@@ -94,7 +94,7 @@ struct SendPlanTests {
             Self.message("s", id: "small"),
         ])
         let plan = try SendPlan(
-            action: .sendMessageBatch, tree: tree, stored: ["big": stored], policy: Self.policy, bucket: "b",
+            action: .sendMessageBatch, tree: tree, stored: [0: stored], policy: Self.policy, bucket: "b",
             newKey: Keys().next)
         #expect(plan.uploads.map(\.key) == ["k2"])
         #expect(plan.keys == ["streamed", "k2"])
@@ -128,7 +128,7 @@ struct SendPlanTests {
         #expect(throws: SQSError.self) {
             try SendPlan(
                 action: .sendMessageBatch, tree: Self.batch([Self.message("", id: "a"), Self.message("", id: "a")]),
-                stored: ["a": stored], policy: Self.policy, bucket: "b", newKey: Keys().next)
+                stored: [0: stored], policy: Self.policy, bucket: "b", newKey: Keys().next)
         }
     }
 

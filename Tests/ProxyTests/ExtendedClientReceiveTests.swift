@@ -19,8 +19,9 @@ struct ExtendedClientReceiveTests {
             upstream: sqs, queues: QueueAttributeCache(), logger: Logger(label: "test"))
     }
 
-    static func call(_ client: ExtendedClient, _ action: SQSAction, _ input: JSONValue) async throws(SQSError)
-        -> JSONValue
+    /// The extended client's answer to a JSON request of `action` with `input`.
+    static func respond(_ client: ExtendedClient, _ action: SQSAction, _ input: JSONValue) async throws(SQSError)
+        -> ProxyResponse
     {
         let body = ByteBuffer(bytes: input.serialized())
         let request = try body.withUnsafeReadableBytes { bytes throws(SQSError) in
@@ -31,8 +32,14 @@ struct ExtendedClientReceiveTests {
         let head = HTTPRequestHead(
             version: .http1_1, method: .POST, uri: "/",
             headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
-        let response = try await client.handle(
-            request, tree: request.tree!, client: ClientRequest(head: head, body: body))
+        return try await client.handle(request, tree: request.tree!, client: ClientRequest(head: head, body: body))
+    }
+
+    /// The result of a successful call.
+    static func call(_ client: ExtendedClient, _ action: SQSAction, _ input: JSONValue) async throws(SQSError)
+        -> JSONValue
+    {
+        let response = try await respond(client, action, input)
         #expect(response.status == .ok)
         return try response.body.withUnsafeReadableBytes { bytes throws(SQSError) in try JSONValue.parse(bytes) }
     }
@@ -99,19 +106,10 @@ struct ExtendedClientReceiveTests {
         let store = FakePayloadStore()
         try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "the payload"))
         let client = try Self.client(store, Self.receiving([Self.offloaded("payloads", "k", handle: "h1")]))
-        let body = ByteBuffer(bytes: Self.receive.serialized())
-        let request = try body.withUnsafeReadableBytes { bytes throws(SQSError) in
-            try SQSRequestDecoder.decode(
-                target: "AmazonSQS.ReceiveMessage", contentType: "application/x-amz-json-1.0", path: "/",
-                queryString: "", body: bytes)
-        }
-        let head = HTTPRequestHead(
-            version: .http1_1, method: .POST, uri: "/",
-            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ReceiveMessage"])
         func receive(budget: MemoryBudget) async throws -> (ProxyResponse, held: Int) {
             let lease = MemoryLease(budget: budget)
             let response = try await MemoryLease.$current.withValue(lease) {
-                try await client.handle(request, tree: request.tree!, client: ClientRequest(head: head, body: body))
+                try await Self.respond(client, .receiveMessage, Self.receive)
             }
             return (response, lease.bytes)
         }
@@ -126,25 +124,47 @@ struct ExtendedClientReceiveTests {
         #expect(streamed.streamedBody != nil)
     }
 
-    @Test func aMissingPayloadFailsTheReceiveUnlessItIsToBeIgnored() async throws {
-        let message = Self.offloaded("payloads", "gone", handle: "h")
-        await #expect(throws: SQSError.self) {
-            try await Self.call(
-                try Self.client(FakePayloadStore(), Self.receiving([message])), .receiveMessage, Self.receive)
-        }
+    @Test func aMessageWhosePayloadCannotBeHadIsLeftInTheQueueAndTheOthersDelivered() async throws {
+        let store = FakePayloadStore()
+        try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "the payload"))
+        let plain: JSONValue = .object([
+            "MessageId": .string("p"), "ReceiptHandle": .string("hp"), "Body": .string("small"),
+            "MD5OfBody": .string(MessageDigest.body("small")),
+        ])
+        let messages = [
+            plain, Self.offloaded("payloads", "gone", handle: "h-gone"), Self.offloaded("payloads", "k", handle: "h"),
+        ]
         let deletedHandles = Mutex<[String]>([])
         let sqs = FakeSQS(
-            answer: { _ in FakeSQS.answered(status: .ok, .object(["Messages": .array([message])])) },
+            answer: { _ in FakeSQS.answered(status: .ok, .object(["Messages": .array(messages)])) },
             lookup: { action, input in
                 if action == .deleteMessage {
                     deletedHandles.withLock { $0.append(input["ReceiptHandle"]?.stringValue ?? "") }
                 }
                 return .object([:])
             })
-        let result = try await Self.call(
-            try Self.client(FakePayloadStore(), sqs, ignorePayloadNotFound: true), .receiveMessage, Self.receive)
-        #expect(result["Messages"] == nil)
-        #expect(deletedHandles.withLock { $0 } == ["h"])
+        let result = try await Self.call(try Self.client(store, sqs), .receiveMessage, Self.receive)
+        #expect(result["Messages"]?.arrayValue?.compactMap { $0["MessageId"]?.stringValue } == ["p", "h"])
+        #expect(deletedHandles.withLock { $0 }.isEmpty)
+        // Told to, the proxy deletes the message of a missing payload instead.
+        let ignoring = try await Self.call(
+            try Self.client(store, sqs, ignorePayloadNotFound: true), .receiveMessage, Self.receive)
+        #expect(ignoring["Messages"]?.arrayValue?.count == 2)
+        #expect(deletedHandles.withLock { $0 } == ["h-gone"])
+        // Every message held back: an empty receive, not an error.
+        let alone = try await Self.call(
+            try Self.client(FakePayloadStore(), Self.receiving([messages[1]])), .receiveMessage, Self.receive)
+        #expect(alone["Messages"] == nil)
+    }
+
+    @Test func aPayloadLargerThanItsSizeAttributeSaysStreams() async throws {
+        let store = FakePayloadStore()
+        let large = String(repeating: "x", count: ExtendedClient.heldPayloadLimit + 1)
+        try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: large))
+        let client = try Self.client(store, Self.receiving([Self.offloaded("payloads", "k", handle: "h", size: 10)]))
+        let response = try await Self.respond(client, .receiveMessage, Self.receive)
+        #expect(response.status == .ok)
+        #expect(response.streamedBody != nil)
     }
 
     @Test func aPayloadIsDeletedOnlyAfterSQSDeletedItsMessage() async throws {
@@ -156,16 +176,7 @@ struct ExtendedClientReceiveTests {
         let refusing = FakeSQS(answer: { _ in
             FakeSQS.answered(status: .badRequest, .object(["__type": .string("ReceiptHandleIsInvalid")]))
         })
-        let client = try Self.client(store, refusing)
-        let body = ByteBuffer(bytes: input.serialized())
-        let request = try body.withUnsafeReadableBytes { bytes throws(SQSError) in
-            try SQSRequestDecoder.decode(
-                target: "AmazonSQS.DeleteMessage", contentType: "application/x-amz-json-1.0", path: "/",
-                queryString: "", body: bytes)
-        }
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
-        let refused = try await client.handle(
-            request, tree: request.tree!, client: ClientRequest(head: head, body: body))
+        let refused = try await Self.respond(try Self.client(store, refusing), .deleteMessage, input)
         #expect(refused.status == .badRequest)
         #expect(store.keys == ["k"])
         #expect(refusing.sent.withLock { $0 }.first?["ReceiptHandle"] == .string("h"))

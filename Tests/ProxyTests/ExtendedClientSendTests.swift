@@ -43,11 +43,14 @@ final class FakePayloadStore: PayloadStore {
         guard let body = objects.withLock({ $0[key] }) else {
             throw ObjectStoreError(.objectNotFound, bucket: bucket, key: key, detail: "NoSuchKey")
         }
+        guard body.readableBytes <= maxSize else {
+            throw ObjectStoreError(.tooLarge, bucket: bucket, key: key, detail: "\(body.readableBytes) bytes")
+        }
         return body
     }
 
-    func open(bucket: String, key: String) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
-        .bytes(try await get(bucket: bucket, key: key, maxSize: .max))
+    func open(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
+        .bytes(try await get(bucket: bucket, key: key, maxSize: maxSize))
     }
 
     func delete(bucket: String, key: String) async throws(ObjectStoreError) {
@@ -267,7 +270,7 @@ struct ExtendedClientSendTests {
             try await client.send(
                 request, tree: request.tree!,
                 client: ClientRequest(head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"), body: body),
-                stored: ["": StoredPayload(key: "streamed", length: 400_000, md5Hex: "", sha256Hex: "")])
+                stored: [0: StoredPayload(key: "streamed", length: 400_000, md5Hex: "", sha256Hex: "")])
         }
         #expect(store.keys.isEmpty)
         #expect(sqs.sent.withLock { $0.isEmpty })

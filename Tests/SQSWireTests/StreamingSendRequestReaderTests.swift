@@ -116,8 +116,20 @@ struct StreamingSendRequestReaderTests {
         let document = wireProtocol == .json ? Self.jsonBatch : Self.queryBatch
         let outcome = try read(Array(document.utf8), wireProtocol: wireProtocol, cuts: [])
         #expect(outcome.order == [1, 2, 3])
-        #expect((1...3).map { outcome.reader.entryID($0) } == ["e1", "e2", "e3"])
-        #expect(outcome.reader.entryID(0) == nil)
+        #expect((0...3).map { outcome.reader.entryPosition($0) } == [0, 0, 1, 2])
+    }
+
+    @Test func queryEntriesArePlacedInTheOrderOfTheirNumbersWhateverTheGaps() throws {
+        let pairs: [(name: String, value: String)] = [
+            ("Action", "SendMessageBatch"), ("QueueUrl", "http://q/1/a"),
+            ("SendMessageBatchRequestEntry.9.Id", "c"), ("SendMessageBatchRequestEntry.9.MessageBody", "3"),
+            ("SendMessageBatchRequestEntry.2.Id", "a"), ("SendMessageBatchRequestEntry.2.MessageBody", "1"),
+            ("SendMessageBatchRequestEntry.5.Id", "b"), ("SendMessageBatchRequestEntry.5.MessageBody", "2"),
+        ]
+        let outcome = try read(QueryParameters(pairs).encoded(), wireProtocol: .query, cuts: [])
+        #expect([2, 5, 9].map { outcome.reader.entryPosition($0) } == [0, 1, 2])
+        let request = try outcome.reader.request(bodies: [:], action: nil, path: "/", queryString: nil)
+        #expect(request.tree?["Entries"]?.arrayValue?.compactMap { $0["Id"]?.stringValue } == ["a", "b", "c"])
     }
 
     @Test func bodiesCanBeReplaced() throws {

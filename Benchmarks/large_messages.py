@@ -12,7 +12,7 @@ direct multipart upload's (and of the single PUT's), paired round by round (the 
 range), the proxy's peak resident memory (VmHWM, reset before each size) and CPU time per round,
 then the same with several messages of the largest size in flight at once.
 
-    python benchmarks/large_messages.py [--sizes 1,10,100,1024] [--concurrent 4] [--repeat N] [--proxy PATH]
+    python Benchmarks/large_messages.py [--sizes 1,10,100,1024] [--concurrent 4] [--repeat N] [--proxy PATH]
 """
 
 import argparse

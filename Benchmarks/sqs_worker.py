@@ -1,4 +1,4 @@
-"""One client's share of benchmarks/large_vs_library.py, in its own process (the Python extended
+"""One client's share of Benchmarks/large_vs_library.py, in its own process (the Python extended
 client library patches boto3 when imported):
 
     python sqs_worker.py proxy|library ENDPOINT QUEUE_URL BUCKET SIZE COUNT

@@ -1,4 +1,4 @@
-"""Draws benchmarks/results/small-messages.png from small-messages.json: requests per second and
+"""Draws Benchmarks/results/small-messages.png from small-messages.json: requests per second and
 p99 latency against connections, for each path (the stack floor's two forwarding paths too, dashed),
 each action, on the fixed-answer backend."""
 
