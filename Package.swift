@@ -1,6 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// scripts/test builds the release configuration once with SQS_PROXY_TESTABLE=1, so that the unit
+// tests run against optimized code (`@testable` needs -enable-testing), then builds the product
+// again without it: only the proxy's own modules are compiled twice, not its dependencies, and the
+// end-to-end suite checks the binary that ships.
+let testable: [SwiftSetting] =
+    Context.environment["SQS_PROXY_TESTABLE"] == "1" ? [.unsafeFlags(["-enable-testing"])] : []
+
 let package = Package(
     name: "sqs-extended-proxy",
     platforms: [.macOS(.v15)],
@@ -32,6 +39,10 @@ let package = Package(
         ),
         .target(
             name: "ExtendedPayload",
+            dependencies: ["SQSWire"]
+        ),
+        .target(
+            name: "RequestLimits",
             dependencies: ["SQSWire"]
         ),
         .target(
@@ -86,6 +97,7 @@ let package = Package(
             name: "Proxy",
             dependencies: [
                 "SQSWire",
+                "RequestLimits",
                 "TextCoding",
                 "AWSSigning",
                 "AWSCredentialChain",
@@ -108,6 +120,7 @@ let package = Package(
             name: "ProxyApp",
             dependencies: [
                 "Proxy",
+                "RequestLimits",
                 "SQSWire",
                 "AWSSigning",
                 "AWSCredentialChain",
@@ -145,6 +158,7 @@ let package = Package(
         .testTarget(name: "TextCodingTests", dependencies: ["TextCoding"]),
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire"]),
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
+        .testTarget(name: "RequestLimitsTests", dependencies: ["RequestLimits", "SQSWire"]),
         .testTarget(
             name: "SQSTransportTests",
             dependencies: [
@@ -199,6 +213,7 @@ let package = Package(
             name: "ProxyTests",
             dependencies: [
                 "Proxy",
+                "RequestLimits",
                 "ExtendedPayload",
                 "AWSSigning",
                 "AWSCredentialChain",
@@ -217,3 +232,7 @@ let package = Package(
         ),
     ]
 )
+
+for target in package.targets where target.type == .regular || target.type == .executable {
+    target.swiftSettings = (target.swiftSettings ?? []) + testable
+}

@@ -79,8 +79,8 @@ public struct SendPlan: Sendable {
         // SQS refuses such a batch too; refused here, nothing is stored for it.
         guard Set(entries.map(\.id)).count == entries.count else {
             throw SQSError(
-                shape: "BatchEntryIdsNotDistinct", message: "Two or more batch entries in the request have the same Id."
-            )
+                shape: "BatchEntryIdsNotDistinct", queryCode: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                message: "Two or more batch entries in the request have the same Id.")
         }
         if isBatch && bucket != nil {
             let pointerLength = PayloadPointer(bucket: self.bucket, key: newKey()).encoded.utf8.count

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ObjectStore
+import RequestLimits
 import SQSWire
 
 /// The settings of the extended client's behaviour.
@@ -44,6 +45,7 @@ struct ExtendedClient: Sendable {
     let payloads: any PayloadStore
     let upstream: any SQSCalls
     let queues: QueueAttributeCache
+    let limits: RequestLimits
     let logger: Logger
 
     /// Answers a request of one of the rewritten actions.
@@ -162,7 +164,7 @@ struct ExtendedClient: Sendable {
         else { return response }
         let messages = result.tree["Messages"]?.arrayValue ?? []
         let (fetches, refusedPointers) = plan.fetches(
-            in: messages, buckets: settings.payloadBuckets, heldPayloadLimit: Self.heldPayloadLimit)
+            in: messages, buckets: settings.payloadBuckets, heldPayloadLimit: RequestLimits.maxHeldPayloadSize)
         for pointer in refusedPointers {
             refused(pointer, operation: "receive", queueURL: queueURL)
         }
@@ -266,10 +268,6 @@ struct ExtendedClient: Sendable {
         case streamed(HTTPClientResponse.Body)
     }
 
-    /// The largest payload read whole on receive; larger ones (or of unknown size) stream, so that
-    /// ten messages in one response hold at most a few MiB.
-    static let heldPayloadLimit = 1024 * 1024
-
     /// Reads the payloads of offloaded messages concurrently: those that stream are only opened;
     /// the others are read whole.
     private func fetch(_ fetches: [ReceivePlan.Fetch]) async -> [Result<FetchedPayload, ObjectStoreError>] {
@@ -294,20 +292,21 @@ struct ExtendedClient: Sendable {
         do throws(ObjectStoreError) {
             // A payload the memory budget has no room for streams too.
             let lease = MemoryLease.current
-            guard !fetch.streams, lease?.reserve(Self.heldPayloadLimit) ?? true else {
+            guard !fetch.streams, lease?.reserve(RequestLimits.maxHeldPayloadSize) ?? true else {
                 return .success(
                     .streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key, maxSize: maxSize)))
             }
             let bytes: ByteBuffer
             do throws(ObjectStoreError) {
-                bytes = try await payloads.get(bucket: pointer.bucket, key: pointer.key, maxSize: Self.heldPayloadLimit)
+                bytes = try await payloads.get(
+                    bucket: pointer.bucket, key: pointer.key, maxSize: RequestLimits.maxHeldPayloadSize)
             } catch  where error.kind == .tooLarge {
-                lease?.release(Self.heldPayloadLimit)
+                lease?.release(RequestLimits.maxHeldPayloadSize)
                 return .success(
                     .streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key, maxSize: maxSize)))
             }
             // What was reserved becomes what was read.
-            lease?.release(Self.heldPayloadLimit - bytes.readableBytes)
+            lease?.release(RequestLimits.maxHeldPayloadSize - bytes.readableBytes)
             return .success(.held(String(buffer: bytes)))
         } catch {
             return .failure(error)

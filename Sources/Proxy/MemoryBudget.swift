@@ -1,4 +1,3 @@
-import ObjectStore
 import SQSWire
 import Synchronization
 
@@ -21,15 +20,6 @@ public final class MemoryBudget: Sendable {
 
     /// The bytes held now.
     public var inUse: Int { used.load(ordering: .relaxed) }
-
-    /// The most one request may hold of the budget: a request held whole (`maxHeldRequestSize`),
-    /// or, when payloads go to S3 (`partSize` given), a send that streams: a part being read and
-    /// each part in flight, plus the rest of the request held.
-    public static func largestRequest(maxHeldRequestSize: Int, partSize: Int?, partsInFlight: Int) -> Int {
-        guard let partSize else { return maxHeldRequestSize }
-        let part = max(partSize, MultipartUploader.minimumPartSize) + StreamingSendReading.pieceAllowance
-        return (partsInFlight + 1) * part + maxHeldRequestSize
-    }
 
     /// Takes `bytes` if they fit within the limit.
     func reserve(_ bytes: Int) -> Bool {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import RequestLimits
 import SQSWire
 import ServiceLifecycle
 
@@ -26,6 +27,8 @@ public struct ProxyServer: Service {
     let maxRequestHeadSize: Int
     /// The bodies held in memory across requests; nil: not bounded.
     let memoryBudget: MemoryBudget?
+    /// What a request may be and hold, decided from its head.
+    let limits: RequestLimits
     let handler: SQSRequestHandler
     let group: any EventLoopGroup
     let logger: Logger
@@ -38,7 +41,7 @@ public struct ProxyServer: Service {
     public init(
         host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024,
         requestBodyTimeout: Duration = .seconds(20), requestHeadTimeout: Duration = .seconds(10),
-        maxRequestHeadSize: Int = 64 * 1024, memoryBudget: MemoryBudget? = nil,
+        maxRequestHeadSize: Int = 64 * 1024, memoryBudget: MemoryBudget? = nil, limits: RequestLimits,
         handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
@@ -50,6 +53,7 @@ public struct ProxyServer: Service {
         self.requestHeadTimeout = requestHeadTimeout
         self.maxRequestHeadSize = maxRequestHeadSize
         self.memoryBudget = memoryBudget
+        self.limits = limits
         self.handler = handler
         self.group = group
         self.logger = logger
@@ -165,9 +169,8 @@ public struct ProxyServer: Service {
         _ head: HTTPRequestHead, parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator,
         outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, lease: MemoryLease?
     ) async throws -> (response: ProxyResponse, reusable: Bool) {
-        let context = handler.context(for: head)
-        let limit = handler.requestBodyLimit(context)
-        let heldLimit = handler.heldBodyLimit(context)
+        let context = RequestContext(head: head, limits: limits)
+        let (limit, heldLimit) = (context.body.limit, context.body.hold)
         let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
         func refusal(_ error: SQSError = .requestTooLarge(limit: limit)) -> ProxyResponse {
             var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)

@@ -1,9 +1,9 @@
 import NIOHTTP1
+import RequestLimits
 import SQSWire
 
 /// What the head of a client request says, worked out once when it arrives and passed down: the
-/// protocol, the action a JSON request names, the declared length, and whether the body is read as
-/// a stream.
+/// protocol, the action a JSON request names, the declared length, and the limits of its body.
 struct RequestContext: Sendable {
     let head: HTTPRequestHead
     let wireProtocol: SQSProtocol
@@ -12,18 +12,22 @@ struct RequestContext: Sendable {
     let contentType: String?
     /// The declared `Content-Length`; nil for a chunked body.
     let declaredLength: Int?
-    /// Whether the body is read as a stream: a send that may carry a body over the threshold.
-    private(set) var streams = false
+    /// Whether the body is read as a stream, its largest size and the most of it held at once.
+    let body: RequestLimits.Body
 
-    /// - Parameter streams: whether a request with this context is read as a stream.
-    init(head: HTTPRequestHead, streams: (RequestContext) -> Bool) {
+    init(head: HTTPRequestHead, limits: RequestLimits) {
         self.head = head
         target = head.headers.first(name: "x-amz-target")
         contentType = head.headers.first(name: "content-type")
         wireProtocol = SQSRequestDecoder.wireProtocol(target: target, contentType: contentType)
         declaredLength = head.headers.first(name: "content-length").flatMap(Int.init)
-        self.streams = streams(self)
+        body = limits.body(
+            wireProtocol: wireProtocol, namedAction: try? SQSRequestDecoder.jsonAction(target: target),
+            contentType: contentType, declaredLength: declaredLength)
     }
+
+    /// Whether the body is read as a stream: a send that may carry a body over the threshold.
+    var streams: Bool { body.streams }
 
     /// The action a JSON request names, nil for a Query request (it names its action in the body)
     /// or an unknown one; for the request log of a request refused before it was decoded.

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ObjectStore
+import RequestLimits
 import SQSWire
 
 /// The request path: decode the client's request, forward it upstream, answer errors in the
@@ -12,18 +13,18 @@ public struct SQSRequestHandler: Sendable {
     let extendedClient: ExtendedClient?
     /// Verifies clients' signatures; nil when clients are not authenticated.
     let authenticator: ClientAuthenticator?
-    /// The largest request body held in memory (every request but a streamed send).
-    let maxHeldRequestSize: Int
+    /// What a request may be and hold.
+    let limits: RequestLimits
     /// Where queue URLs point, in requests to SQS and in answers to clients.
     let queueURLs: QueueURLMap
     let logger: Logger
 
     /// A handler that forwards every request, its queue URLs pointed at SQS and, in answers, at the proxy.
-    public init(upstream: SQSUpstream, maxHeldRequestSize: Int, logger: Logger) {
+    public init(upstream: SQSUpstream, limits: RequestLimits, logger: Logger) {
         self.upstream = upstream
         self.extendedClient = nil
         self.authenticator = nil
-        self.maxHeldRequestSize = maxHeldRequestSize
+        self.limits = limits
         self.queueURLs = QueueURLMap(upstream: upstream.builder.endpoint)
         self.logger = logger
     }
@@ -32,35 +33,17 @@ public struct SQSRequestHandler: Sendable {
     /// authentication when `clientCredentials` are given.
     public init(
         upstream: SQSUpstream, store: S3ObjectStore, uploader: MultipartUploader, settings: ExtendedClientSettings,
-        clientCredentials: ClientCredentials?, maxHeldRequestSize: Int, queueURLs: QueueURLMap, logger: Logger
+        clientCredentials: ClientCredentials?, limits: RequestLimits, queueURLs: QueueURLMap, logger: Logger
     ) {
         self.queueURLs = queueURLs
         self.upstream = upstream
         self.extendedClient = ExtendedClient(
             settings: settings,
             payloads: S3PayloadStore(store: store, uploader: uploader, options: settings.putOptions),
-            upstream: upstream, queues: QueueAttributeCache(), logger: logger)
+            upstream: upstream, queues: QueueAttributeCache(), limits: limits, logger: logger)
         self.authenticator = clientCredentials.map { ClientAuthenticator(credentials: $0) }
-        self.maxHeldRequestSize = maxHeldRequestSize
+        self.limits = limits
         self.logger = logger
-    }
-
-    /// What the head of a request says, for the reading of its body and the request path.
-    func context(for head: HTTPRequestHead) -> RequestContext {
-        RequestContext(head: head) { extendedClient?.streamsSend($0) ?? false }
-    }
-
-    /// The largest body accepted: a send that streams may carry a payload of the largest size,
-    /// anything else is held in memory.
-    func requestBodyLimit(_ context: RequestContext) -> Int {
-        guard context.streams, let extendedClient else { return maxHeldRequestSize }
-        return extendedClient.streamedRequestLimit(context.wireProtocol)
-    }
-
-    /// The most of a request's body held in memory at once: all of it, or what a streamed send holds.
-    func heldBodyLimit(_ context: RequestContext) -> Int {
-        guard context.streams, let extendedClient else { return maxHeldRequestSize }
-        return extendedClient.streamedHoldLimit(maxHeldBytes: maxHeldRequestSize)
     }
 
     /// Answers one client request whose body is read as needed. Throws only when the connection
@@ -84,7 +67,7 @@ public struct SQSRequestHandler: Sendable {
                 return await handle(request, context: context)
             }
             let response = try await extendedClient.sendStreaming(
-                context, body: body, maxHeldBytes: maxHeldRequestSize, queueURLs: queueURLs, verify: verify)
+                context, body: body, queueURLs: queueURLs, verify: verify)
             return Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
         } catch let error as SQSError {
             var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
@@ -101,7 +84,7 @@ public struct SQSRequestHandler: Sendable {
 
     /// Answers one client request. Never throws: every failure is an SQS error response.
     public func handle(_ request: ClientRequest) async -> ProxyResponse {
-        await handle(request, context: RequestContext(head: request.head) { _ in false })
+        await handle(request, context: RequestContext(head: request.head, limits: limits))
     }
 
     private func handle(_ request: ClientRequest, context: RequestContext) async -> ProxyResponse {

@@ -3,44 +3,13 @@ import ExtendedPayload
 import NIOCore
 import NIOHTTP1
 import ObjectStore
+import RequestLimits
 import SQSWire
 import TextCoding
 
 /// SendMessage and SendMessageBatch with bodies too large to hold: each body streams from the
 /// client to S3 while the request is parsed, its MD5 and length computed on the way.
 extension ExtendedClient {
-    /// Whether a request may be a send carrying a body over the threshold: those are read as a
-    /// stream instead of being collected first. Query requests name their action in the body.
-    func streamsSend(_ context: RequestContext) -> Bool {
-        guard settings.bucket != nil else { return false }
-        switch context.wireProtocol {
-        case .json:
-            guard context.namedAction == .sendMessage || context.namedAction == .sendMessageBatch else { return false }
-        case .query:
-            let contentType = context.contentType?.lowercased() ?? ""
-            guard contentType.hasPrefix("application/x-www-form-urlencoded") else { return false }
-        }
-        guard let declaredLength = context.declaredLength else { return true }
-        return declaredLength > settings.policy.threshold
-    }
-
-    /// The largest request that streams, as sent: a body of the largest payload escaped the worst
-    /// way its protocol allows, plus 1 MiB for the rest. JSON writes a byte as `\u00XX` at worst
-    /// (six bytes), a form as `%XX` (three). The body's own size, unescaped, is checked while it is
-    /// read.
-    func streamedRequestLimit(_ wireProtocol: SQSProtocol) -> Int {
-        let factor = wireProtocol == .json ? 6 : 3
-        let allowance = 1024 * 1024
-        return min(settings.policy.maxPayloadSize, (Int.max - allowance) / factor) * factor + allowance
-    }
-
-    /// The most a streamed send holds in memory at once: a part being read and each part in
-    /// flight, plus `maxHeldBytes` of the rest of the request (the bodies within the threshold).
-    func streamedHoldLimit(maxHeldBytes: Int) -> Int {
-        MemoryBudget.largestRequest(
-            maxHeldRequestSize: maxHeldBytes, partSize: payloads.partSize, partsInFlight: payloads.partsInFlight)
-    }
-
     /// Reads a send request as a stream and answers it. Bodies within the threshold are held;
     /// larger ones go to S3 as they arrive (in a multipart upload once they pass one part), one
     /// after another. Once the request was read, `verify` checks the client's signature: when it
@@ -49,12 +18,12 @@ extension ExtendedClient {
     /// Throws ``SQSError`` for what the client gets as an error while the request is read, anything
     /// else when the connection failed.
     func sendStreaming(
-        _ context: RequestContext, body: RequestBody, maxHeldBytes: Int, queueURLs: QueueURLMap,
+        _ context: RequestContext, body: RequestBody, queueURLs: QueueURLMap,
         verify: () throws(SQSError) -> Void
     ) async throws -> ProxyResponse {
         var reading = StreamingSendReading(
             body: body, declaredLength: context.declaredLength, wireProtocol: context.wireProtocol,
-            partSize: payloads.partSize, maxPayloadSize: settings.policy.maxPayloadSize, maxHeldBytes: maxHeldBytes)
+            partSize: payloads.partSize, limits: limits)
         var bodies: [Int: String] = [:]
         var stored: [Int: StoredPayload] = [:]
         var request: SQSRequest
@@ -156,16 +125,14 @@ struct StreamingSendReading {
     /// The current body's entry: 0 for SendMessage's, from 1 for a batch's.
     private var entry = 0
 
-    init(
-        body: RequestBody, declaredLength: Int?, wireProtocol: SQSProtocol, partSize: Int, maxPayloadSize: Int,
-        maxHeldBytes: Int
-    ) {
+    init(body: RequestBody, declaredLength: Int?, wireProtocol: SQSProtocol, partSize: Int, limits: RequestLimits) {
         self.body = body
         self.declaredLength = declaredLength
         self.partSize = partSize
-        self.maxPayloadSize = maxPayloadSize
-        self.maxHeldBytes = maxHeldBytes
-        self.reader = StreamingSendRequestReader(wireProtocol: wireProtocol, maxMemberSize: 1 << 20)
+        self.maxPayloadSize = limits.maxPayloadSize
+        self.maxHeldBytes = limits.maxHeldRequestSize
+        self.reader = StreamingSendRequestReader(
+            wireProtocol: wireProtocol, maxMemberSize: RequestLimits.maxStreamedMemberSize)
     }
 
     var md5Hex: String { Hex.lowercase(md5.finalize()) }
@@ -178,7 +145,7 @@ struct StreamingSendReading {
             self.entry = entry
             // Pages are only touched as the body arrives: a small body costs little of this.
             held = ByteBuffer()
-            held.reserveCapacity(partSize + Self.pieceAllowance)
+            held.reserveCapacity(partSize + RequestLimits.pieceAllowance)
             bodyLength = 0
             bodyEnded = false
             pieceBuffers = PieceBuffers()
@@ -247,12 +214,12 @@ struct StreamingSendReading {
     }
 
     /// Hands the held bytes and those that follow to `part` until it is full or the body ended, in
-    /// pieces of ``streamedPieceSize`` copied to buffers of that size: a part in flight holds its
+    /// pieces of `RequestLimits.streamedPieceSize` copied to buffers of that size: a part in flight holds its
     /// own bytes and no more, and pieces that large are unmapped when freed (smaller ones would
     /// fragment the heap), or reused once their part is in S3. `held` is reused for the next piece.
     private mutating func feed(_ part: StreamedPart) async throws {
         while true {
-            let wanted = min(Self.streamedPieceSize, partSize - part.received)
+            let wanted = min(RequestLimits.streamedPieceSize, partSize - part.received)
             try await readBody(whileHeldAtMost: wanted - 1)
             let count = min(held.readableBytes, wanted)
             if count > 0 {
@@ -271,20 +238,14 @@ struct StreamingSendReading {
         }
     }
 
-    /// The pieces a streamed part is sent in.
-    static let streamedPieceSize = 1024 * 1024
-
     /// Moves what is left of `held` to a new buffer of a part's size: the slice handed on keeps the
     /// old one.
     private mutating func moveHeldToNewBuffer() {
         var next = ByteBuffer()
-        next.reserveCapacity(partSize + Self.pieceAllowance)
+        next.reserveCapacity(partSize + RequestLimits.pieceAllowance)
         next.writeBuffer(&held)
         held = next
     }
-
-    /// Room for the piece that completes a part.
-    static let pieceAllowance = 256 * 1024
 
     /// The current body, ended and held whole, as text to put back in the request.
     mutating func takeHeldBody() throws(SQSError) -> String {

@@ -67,9 +67,9 @@ public struct ConfigurationResolver: Sendable {
             throw ConfigurationError(
                 "payload-buckets must include the bucket \(bucket): \(configuration.payloadBuckets)")
         }
-        guard configuration.memoryBudget >= configuration.largestRequestHold else {
+        guard configuration.memoryBudget >= configuration.requestLimits.largestHold else {
             throw ConfigurationError(
-                "memory-budget must hold the largest request at least: \(configuration.largestRequestHold) bytes with these max-request-size, part-size and parts-in-flight."
+                "memory-budget must hold the largest request at least: \(configuration.requestLimits.largestHold) bytes with these max-request-size, part-size and parts-in-flight."
             )
         }
         do throws(EgressProxyError) {

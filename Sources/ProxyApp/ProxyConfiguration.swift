@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ObjectStore
 import Proxy
+import RequestLimits
 import Upstream
 
 /// Everything the proxy needs to run, resolved from the command line, the environment and the
@@ -111,12 +112,12 @@ public struct ProxyConfiguration: Sendable {
     /// The default largest request held in memory: room for any SQS request however it is escaped.
     public static let defaultMaxRequestBodySize = 16 * 1024 * 1024
 
-    /// The most one request may hold of the memory budget: a request held whole, or a send that
-    /// streams (a part being read and each part in flight, plus the rest of the request held).
-    var largestRequestHold: Int {
-        MemoryBudget.largestRequest(
-            maxHeldRequestSize: maxRequestBodySize, partSize: bucket == nil ? nil : partSize,
-            partsInFlight: partsInFlight)
+    /// Every size limit of a request, from these settings.
+    var requestLimits: RequestLimits {
+        RequestLimits(
+            threshold: threshold, maxPayloadSize: maxPayloadSize, maxHeldRequestSize: maxRequestBodySize,
+            partSize: bucket == nil ? nil : max(partSize, MultipartUploader.minimumPartSize),
+            partsInFlight: max(partsInFlight, 1))
     }
 
     /// The settings of the extended client's behaviour.

@@ -121,11 +121,11 @@ public enum ProxyRuntime {
             clientIdleTimeout: configuration.clientIdleTimeout, maxConnections: configuration.maxConnections,
             requestBodyTimeout: configuration.requestBodyTimeout, requestHeadTimeout: configuration.requestHeadTimeout,
             maxRequestHeadSize: configuration.maxRequestHeadSize,
-            memoryBudget: MemoryBudget(limit: configuration.memoryBudget),
+            memoryBudget: MemoryBudget(limit: configuration.memoryBudget), limits: configuration.requestLimits,
             handler: SQSRequestHandler(
                 upstream: upstream, store: store, uploader: uploader,
                 settings: try configuration.extendedClientSettings(),
-                clientCredentials: clientCredentials, maxHeldRequestSize: configuration.maxRequestBodySize,
+                clientCredentials: clientCredentials, limits: configuration.requestLimits,
                 queueURLs: configuration.queueURLMap, logger: logger),
             group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
         let sqsReachability = UpstreamReachability(

@@ -125,11 +125,12 @@ struct SendPlanTests {
                 newKey: Keys().next)
         }
         let stored = StoredPayload(key: "s", length: 500, md5Hex: "", sha256Hex: "")
-        #expect(throws: SQSError.self) {
+        let repeated = #expect(throws: SQSError.self) {
             try SendPlan(
-                action: .sendMessageBatch, tree: Self.batch([Self.message("", id: "a"), Self.message("", id: "a")]),
+                action: .sendMessageBatch, tree: Self.batch([Self.message("x", id: "a"), Self.message("y", id: "a")]),
                 stored: [0: stored], policy: Self.policy, bucket: "b", newKey: Keys().next)
         }
+        #expect(repeated?.queryCode == "AWS.SimpleQueueService.BatchEntryIdsNotDistinct")
     }
 
     @Test func withoutABucketNothingIsOffloaded() throws {

@@ -71,7 +71,8 @@ struct ConnectionLimitTests {
         let base = ProxyServerTests.server(upstreamPort: 1)
         let bound = AsyncStream.makeStream(of: Int.self)
         let server = ProxyServer(
-            host: base.host, port: 0, clientIdleTimeout: .seconds(60), maxConnections: 1, handler: base.handler,
+            host: base.host, port: 0, clientIdleTimeout: .seconds(60), maxConnections: 1, limits: base.limits,
+            handler: base.handler,
             group: base.group, logger: Logger(label: "test"), onBound: { bound.continuation.yield($0.port ?? 0) })
         let running = Task { try await server.run() }
         var ports = bound.stream.makeAsyncIterator()

@@ -2,6 +2,7 @@ import ExtendedPayload
 import Logging
 import NIOCore
 import NIOHTTP1
+import RequestLimits
 import SQSWire
 import Synchronization
 import Testing
@@ -16,7 +17,8 @@ struct ExtendedClientReceiveTests {
         ExtendedClient(
             settings: try ExtendedClientSendTests.settings(ignorePayloadNotFound: ignorePayloadNotFound),
             payloads: store,
-            upstream: sqs, queues: QueueAttributeCache(), logger: Logger(label: "test"))
+            upstream: sqs, queues: QueueAttributeCache(), limits: .streamed(partSize: store.partSize),
+            logger: Logger(label: "test"))
     }
 
     /// The extended client's answer to a JSON request of `action` with `input`.
@@ -159,7 +161,7 @@ struct ExtendedClientReceiveTests {
 
     @Test func aPayloadLargerThanItsSizeAttributeSaysStreams() async throws {
         let store = FakePayloadStore()
-        let large = String(repeating: "x", count: ExtendedClient.heldPayloadLimit + 1)
+        let large = String(repeating: "x", count: RequestLimits.maxHeldPayloadSize + 1)
         try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: large))
         let client = try Self.client(store, Self.receiving([Self.offloaded("payloads", "k", handle: "h", size: 10)]))
         let response = try await Self.respond(client, .receiveMessage, Self.receive)

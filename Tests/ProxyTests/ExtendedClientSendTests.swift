@@ -110,7 +110,7 @@ struct ExtendedClientSendTests {
     static func client(_ store: FakePayloadStore, _ sqs: FakeSQS) throws -> ExtendedClient {
         ExtendedClient(
             settings: try settings(), payloads: store, upstream: sqs, queues: QueueAttributeCache(),
-            logger: Logger(label: "test"))
+            limits: .streamed(partSize: store.partSize), logger: Logger(label: "test"))
     }
 
     static func send(_ client: ExtendedClient, _ input: JSONValue, action: SQSAction = .sendMessage)

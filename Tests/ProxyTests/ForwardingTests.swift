@@ -39,7 +39,8 @@ struct ForwardingTests {
             endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamServer.serverPort)")!,
             region: "us-east-1", credentials: StaticCredentialProvider(Self.proxyCredentials),
             readTimeout: .seconds(10))
-        let handler = SQSRequestHandler(upstream: upstream, maxHeldRequestSize: 1 << 20, logger: Logger(label: "test"))
+        let handler = SQSRequestHandler(
+            upstream: upstream, limits: .held(1 << 20), logger: Logger(label: "test"))
         let outcome: Result<Void, any Error>
         do {
             try await body(handler, upstreamServer)

@@ -43,7 +43,7 @@ struct MemoryBudgetTests {
         let base = ProxyServerTests.server(upstreamPort: 1, maxHeld: 8000, readTimeout: .milliseconds(300))
         return ProxyServer(
             host: base.host, port: base.port, clientIdleTimeout: base.clientIdleTimeout, memoryBudget: budget,
-            handler: base.handler, group: base.group, logger: Logger(label: "test"))
+            limits: base.limits, handler: base.handler, group: base.group, logger: Logger(label: "test"))
     }
 
     static let overBudget = "memory budget"

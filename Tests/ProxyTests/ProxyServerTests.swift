@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOTestUtils
+import RequestLimits
 import SQSTransport
 import ServiceLifecycle
 import ServiceLifecycleTestKit
@@ -28,9 +29,10 @@ struct ProxyServerTests {
             endpoint: UpstreamEndpoint("http://127.0.0.1:\(upstreamPort)")!, region: "us-east-1",
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKIA", secretAccessKey: "s")),
             readTimeout: readTimeout)
+        let limits = RequestLimits.held(maxHeld)
         return ProxyServer(
-            host: "127.0.0.1", port: 0, clientIdleTimeout: .seconds(60),
-            handler: SQSRequestHandler(upstream: upstream, maxHeldRequestSize: maxHeld, logger: Logger(label: "test")),
+            host: "127.0.0.1", port: 0, clientIdleTimeout: .seconds(60), limits: limits,
+            handler: SQSRequestHandler(upstream: upstream, limits: limits, logger: Logger(label: "test")),
             group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
     }
 
@@ -114,7 +116,7 @@ struct ProxyServerTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let running = ProxyServer(
                     host: server.host, port: server.port, clientIdleTimeout: server.clientIdleTimeout,
-                    handler: server.handler, group: server.group,
+                    limits: server.limits, handler: server.handler, group: server.group,
                     logger: server.logger, onBound: { bound.continuation.yield($0.port ?? 0) })
                 group.addTask { try await running.run() }
                 var ports = bound.stream.makeAsyncIterator()
