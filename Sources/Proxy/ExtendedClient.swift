@@ -48,11 +48,22 @@ struct ExtendedClient: Sendable {
     let limits: RequestLimits
     let logger: Logger
 
-    /// Answers a request of one of the rewritten actions.
-    func handle(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError) -> ProxyResponse {
+    /// The reader of sends whose bodies may be too large to hold; nil without a bucket.
+    var streamedSendReader: StreamedSendReader? {
+        guard let bucket = settings.bucket else { return nil }
+        return StreamedSendReader(
+            payloads: payloads, bucket: bucket, keys: settings.keys, limits: limits,
+            deletePayloads: { [self] in await deletePayloads($0) })
+    }
+
+    /// Answers a request of one of the rewritten actions. `stored` holds the bodies of a send
+    /// stored while it was read (``StreamedSendReader``), which the send owns from here.
+    func handle(_ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [Int: StoredPayload] = [:])
+        async throws(SQSError) -> ProxyResponse
+    {
         switch request.action {
         case .sendMessage, .sendMessageBatch:
-            return try await send(request, tree: tree, client: client)
+            return try await send(request, tree: tree, client: client, stored: stored)
         case .receiveMessage:
             return try await receive(request, tree: tree, client: client)
         case .deleteMessage, .deleteMessageBatch:
@@ -134,9 +145,7 @@ struct ExtendedClient: Sendable {
         guard let failure = failures.first(where: { $0.1 != nil })?.1 else { return }
         await deletePayloads(failures.map(\.0))
         logger.error("payload upload failed", metadata: ["error": "\(failure)"])
-        throw SQSError(
-            shape: "InternalFailure", status: 500,
-            message: "Could not store the message payload in S3 bucket \(bucket): \(failure.detail)")
+        throw .storeFailed(bucket: bucket, failure)
     }
 
     /// Whether offloaded sends to this queue need a deduplication id: a FIFO queue with

@@ -1,3 +1,4 @@
+import ExtendedPayload
 import Foundation
 import Logging
 import NIOCore
@@ -49,53 +50,69 @@ public struct SQSRequestHandler: Sendable {
     /// Answers one client request whose body is read as needed. Throws only when the connection
     /// failed while the body was read (nothing can be answered then); a body over the limit gets an error.
     ///
-    /// With client authentication, the head is checked before anything else, and the signature once
-    /// the body has arrived: before the request goes upstream (a streamed send may have stored its
-    /// bodies by then; they are deleted when the signature is wrong). `body` must hash what it reads.
+    /// A send that may carry a body too large to hold is read by the ``StreamedSendReader``, which
+    /// stores such bodies while they arrive; any other body is collected. With client
+    /// authentication, the head is checked before anything else, and the signature once the body
+    /// has arrived, before the request goes on (what was stored is deleted when the signature is
+    /// wrong). `body` must hash what it reads. From there every request takes the same road.
     func handle(_ context: RequestContext, body: RequestBody) async throws -> ProxyResponse {
         do {
             let signature = try authenticator?.check(context.head)
-            let verify = { () throws(SQSError) -> Void in
-                guard let authenticator, let signature else { return }
-                try authenticator.verify(signature, payloadHash: body.sha256Hex ?? "")
+            var client = ClientRequest(head: context.head, body: ByteBuffer())
+            var read: StreamedSendReader.Read?
+            if context.streams, let reader = extendedClient?.streamedSendReader {
+                read = try await reader.read(context, body: body)
+                client.streamed = true
+            } else {
+                client.body = try await body.collect(expectedLength: context.declaredLength)
+                client.bodySHA256 = body.sha256Hex
             }
-            guard context.streams, let extendedClient else {
-                let collected = try await body.collect(expectedLength: context.declaredLength)
-                try verify()
-                var request = ClientRequest(head: context.head, body: collected)
-                request.bodySHA256 = body.sha256Hex
-                return await handle(request, context: context)
+            if let authenticator, let signature {
+                do throws(SQSError) {
+                    try authenticator.verify(signature, payloadHash: body.sha256Hex ?? "")
+                } catch {
+                    await extendedClient?.deletePayloads(read?.stored.values.map(\.key) ?? [])
+                    throw error
+                }
             }
-            let response = try await extendedClient.sendStreaming(
-                context, body: body, queueURLs: queueURLs, verify: verify)
-            return Self.ensureSQSError(response, wireProtocol: context.wireProtocol)
+            return await handle(client, context: context, read: read)
         } catch let error as SQSError {
-            var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
-            response.action = context.namedAction
-            return response
+            return Self.refusal(error, context: context)
         } catch is RequestBody.TooLarge {
-            return ProxyResponse.error(.requestTooLarge(limit: body.limit), wireProtocol: context.wireProtocol)
+            return Self.refusal(.requestTooLarge(limit: body.limit), context: context)
         } catch is RequestBody.OverBudget {
-            var response = ProxyResponse.error(.overMemoryBudget, wireProtocol: context.wireProtocol)
-            response.action = context.namedAction
-            return response
+            return Self.refusal(.overMemoryBudget, context: context)
         }
+    }
+
+    /// The answer to a request refused before it was decoded.
+    private static func refusal(_ error: SQSError, context: RequestContext) -> ProxyResponse {
+        var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
+        response.action = context.namedAction
+        return response
     }
 
     /// Answers one client request. Never throws: every failure is an SQS error response.
     public func handle(_ request: ClientRequest) async -> ProxyResponse {
-        await handle(request, context: RequestContext(head: request.head, limits: limits))
+        await handle(request, context: RequestContext(head: request.head, limits: limits), read: nil)
     }
 
-    private func handle(_ request: ClientRequest, context: RequestContext) async -> ProxyResponse {
-        var decoded: SQSRequest
+    /// Decodes the request (unless it was read as a stream), points its queue URL upstream, and answers it.
+    private func handle(_ request: ClientRequest, context: RequestContext, read: StreamedSendReader.Read?) async
+        -> ProxyResponse
+    {
         var client = request
+        var decoded: SQSRequest
         var clientOrigin: String?
         do throws(SQSError) {
-            decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
-                try SQSRequestDecoder.decode(
-                    target: context.target, contentType: context.contentType, path: request.path,
-                    queryString: request.queryString, body: bytes)
+            if let read {
+                decoded = read.request
+            } else {
+                decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
+                    try SQSRequestDecoder.decode(
+                        target: context.target, contentType: context.contentType, path: request.path,
+                        queryString: request.queryString, body: bytes)
+                }
             }
             try pointUpstream(&decoded, client: &client)
             if queueURLs.rewritesAnswers && decoded.action.answersQueueURLs {
@@ -107,11 +124,9 @@ public struct SQSRequestHandler: Sendable {
             }
         } catch {
             logger.debug("rejected", metadata: ["error": "\(error)"])
-            var response = ProxyResponse.error(error, wireProtocol: context.wireProtocol)
-            response.action = context.namedAction
-            return response
+            return Self.refusal(error, context: context)
         }
-        var response = await answer(decoded, client: client, context: context)
+        var response = await answer(decoded, client: client, context: context, stored: read?.stored ?? [:])
         if let clientOrigin { response = pointAtProxy(response, of: decoded, origin: clientOrigin) }
         return response
     }
@@ -121,6 +136,8 @@ public struct SQSRequestHandler: Sendable {
     private func pointUpstream(_ decoded: inout SQSRequest, client: inout ClientRequest) throws(SQSError) {
         guard let url = decoded.queueURL, let upstreamURL = queueURLs.upstreamURL(for: url) else { return }
         decoded.setQueueURL(upstreamURL)
+        // A request read as a stream is encoded again from what was decoded.
+        guard !client.streamed else { return }
         switch decoded.input {
         case .json:
             // The decoder found the member; a name given twice (which parsers read differently) is refused.
@@ -160,11 +177,13 @@ public struct SQSRequestHandler: Sendable {
 
     /// Answers a decoded request: through the extended client for the actions it rewrites,
     /// forwarded as it came for the others.
-    private func answer(_ decoded: SQSRequest, client: ClientRequest, context: RequestContext) async -> ProxyResponse {
+    private func answer(
+        _ decoded: SQSRequest, client: ClientRequest, context: RequestContext, stored: [Int: StoredPayload]
+    ) async -> ProxyResponse {
         var response: ProxyResponse
         do throws(SQSError) {
             if let extendedClient, let tree = decoded.tree {
-                response = try await extendedClient.handle(decoded, tree: tree, client: client)
+                response = try await extendedClient.handle(decoded, tree: tree, client: client, stored: stored)
             } else {
                 response = try await upstream.forward(client, body: client.body, action: decoded.action)
             }
