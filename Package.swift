@@ -94,8 +94,26 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ServerEdge",
+            dependencies: [
+                "SQSWire",
+                "TextCoding",
+                "RequestLimits",
+                "Upstream",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
             name: "Proxy",
             dependencies: [
+                "ServerEdge",
                 "SQSWire",
                 "RequestLimits",
                 "TextCoding",
@@ -120,6 +138,7 @@ let package = Package(
             name: "ProxyApp",
             dependencies: [
                 "Proxy",
+                "ServerEdge",
                 "RequestLimits",
                 "SQSWire",
                 "AWSSigning",
@@ -142,6 +161,7 @@ let package = Package(
             name: "sqs-extended-proxy",
             dependencies: [
                 "Proxy",
+                "ServerEdge",
                 "ProxyApp",
                 "AWSSigning",
                 "AWSCredentialChain",
@@ -159,6 +179,15 @@ let package = Package(
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire"]),
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
         .testTarget(name: "RequestLimitsTests", dependencies: ["RequestLimits", "SQSWire"]),
+        .testTarget(
+            name: "ServerEdgeTests",
+            dependencies: [
+                "ServerEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SQSTransportTests",
             dependencies: [
@@ -213,6 +242,7 @@ let package = Package(
             name: "ProxyTests",
             dependencies: [
                 "Proxy",
+                "ServerEdge",
                 "RequestLimits",
                 "ExtendedPayload",
                 "AWSSigning",

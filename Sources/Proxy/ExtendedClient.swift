@@ -9,6 +9,7 @@ import NIOHTTP1
 import ObjectStore
 import RequestLimits
 import SQSWire
+import ServerEdge
 
 /// The settings of the extended client's behaviour.
 public struct ExtendedClientSettings: Sendable {

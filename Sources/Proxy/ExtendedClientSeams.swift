@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import ObjectStore
 import SQSWire
+import ServerEdge
 
 /// Where the extended client keeps payloads: the S3 calls it makes, small enough to fake in tests.
 protocol PayloadStore: Sendable {

@@ -6,10 +6,11 @@ import NIOHTTP1
 import ObjectStore
 import RequestLimits
 import SQSWire
+import ServerEdge
 
 /// The request path: decode the client's request, forward it upstream, answer errors in the
 /// client's protocol.
-public struct SQSRequestHandler: Sendable {
+public struct SQSRequestHandler: RequestResponder {
     let upstream: SQSUpstream
     let extendedClient: ExtendedClient?
     /// Verifies clients' signatures; nil when clients are not authenticated.
@@ -55,7 +56,7 @@ public struct SQSRequestHandler: Sendable {
     /// authentication, the head is checked before anything else, and the signature once the body
     /// has arrived, before the request goes on (what was stored is deleted when the signature is
     /// wrong). `body` must hash what it reads. From there every request takes the same road.
-    func handle(_ context: RequestContext, body: RequestBody) async throws -> ProxyResponse {
+    public func respond(to context: RequestContext, body: RequestBody) async throws -> ProxyResponse {
         do {
             let signature = try authenticator?.check(context.head)
             var client = ClientRequest(head: context.head, body: ByteBuffer())
@@ -84,6 +85,8 @@ public struct SQSRequestHandler: Sendable {
             return Self.refusal(.overMemoryBudget, context: context)
         }
     }
+
+    public var hashesBodies: Bool { authenticator != nil }
 
     /// The answer to a request refused before it was decoded.
     private static func refusal(_ error: SQSError, context: RequestContext) -> ProxyResponse {

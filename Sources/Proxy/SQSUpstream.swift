@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import SQSTransport
 import SQSWire
+import ServerEdge
 import Upstream
 
 /// The upstream SQS service: signs requests and sends them on the SQS transport, under the

@@ -4,6 +4,7 @@ import ExtendedPayload
 import Foundation
 import NIOCore
 import SQSWire
+import ServerEdge
 import TextCoding
 
 /// A payload streamed from S3 into a ReceiveMessage response. The response document is written

@@ -3,6 +3,7 @@ import NIOCore
 import ObjectStore
 import RequestLimits
 import SQSWire
+import ServerEdge
 
 /// Reads a SendMessage or SendMessageBatch whose bodies may be too large to hold: each body over
 /// the threshold streams from the client to S3 while the request is parsed (in a multipart upload

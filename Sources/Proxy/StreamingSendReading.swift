@@ -3,6 +3,7 @@ import NIOCore
 import ObjectStore
 import RequestLimits
 import SQSWire
+import ServerEdge
 import TextCoding
 
 /// The state of reading one streamed send request: the events of the last piece not yet taken,

@@ -8,6 +8,7 @@ import ObjectStore
 import Proxy
 import SQSTransport
 import SQSWire
+import ServerEdge
 import Upstream
 
 /// `sqs-extended-proxy check`: the settings as the server would resolve them, each with its source,

@@ -5,6 +5,7 @@ import NIOCore
 import ObjectStore
 import Proxy
 import RequestLimits
+import ServerEdge
 import Upstream
 
 /// Everything the proxy needs to run, resolved from the command line, the environment and the

@@ -8,6 +8,7 @@ import NIOSSL
 import ObjectStore
 import Proxy
 import SQSTransport
+import ServerEdge
 import ServiceLifecycle
 import Synchronization
 import Upstream
@@ -16,7 +17,7 @@ import Upstream
 /// the credentials, the SQS and admin listeners, and their lifecycle.
 public enum ProxyRuntime {
     /// The buckets of the latency histograms, for the metrics factory.
-    public static var latencyBuckets: [Duration] { ProxyMetrics.latencyBuckets }
+    public static var latencyBuckets: [Duration] { ServerMetrics.latencyBuckets }
 
     /// The pooled upstream client: connect, read and idle timeouts from the configuration, TLS with
     /// the system's trust store (or `caBundle`), no redirects, no decompression; through `proxy`

@@ -3,6 +3,7 @@ import ExtendedPayload
 import Foundation
 import Logging
 import Proxy
+import ServerEdge
 
 /// One setting of the proxy: its name on the command line (`--name`), in the environment
 /// (`SQS_PROXY_NAME`) and in the configuration file (`name:`), its help, and what its text does to

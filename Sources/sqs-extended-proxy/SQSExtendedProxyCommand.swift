@@ -11,6 +11,7 @@ import NIOPosix
 import Prometheus
 import Proxy
 import ProxyApp
+import ServerEdge
 
 /// The `sqs-extended-proxy` command: `serve` (the default) and `check`.
 @main

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import Proxy
+@testable import ServerEdge
 
 struct ConnectionLimitTests {
     @Test func acceptsUntilTheLimitThenDefersUntilOneCloses() {

@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 
 @testable import Proxy
+@testable import ServerEdge
 
 /// Receive, delete and visibility changes carried out against in-memory fakes of S3 and SQS.
 struct ExtendedClientReceiveTests {

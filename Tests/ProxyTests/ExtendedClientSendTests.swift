@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 
 @testable import Proxy
+@testable import ServerEdge
 
 /// An in-memory bucket that can fail chosen calls.
 final class FakePayloadStore: PayloadStore {

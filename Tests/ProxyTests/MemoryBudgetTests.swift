@@ -4,6 +4,7 @@ import NIOHTTP1
 import Testing
 
 @testable import Proxy
+@testable import ServerEdge
 
 /// The memory budget: what a request may take of it, and the 503 a request gets when it has no room.
 struct MemoryBudgetTests {
@@ -39,7 +40,7 @@ struct MemoryBudgetTests {
         #expect(afterwards)
     }
 
-    static func server(budget: MemoryBudget) -> ProxyServer {
+    static func server(budget: MemoryBudget) -> ProxyServer<SQSRequestHandler> {
         let base = ProxyServerTests.server(upstreamPort: 1, maxHeld: 8000, readTimeout: .milliseconds(300))
         return ProxyServer(
             host: base.host, port: base.port, clientIdleTimeout: base.clientIdleTimeout, memoryBudget: budget,

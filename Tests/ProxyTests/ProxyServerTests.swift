@@ -15,12 +15,15 @@ import Testing
 import Upstream
 
 @testable import Proxy
+@testable import ServerEdge
 
 /// The SQS listener: one connection's requests driven through NIO's testing streams, and graceful
 /// shutdown driven by swift-service-lifecycle's test kit against a real socket.
 @Suite(.serialized)
 struct ProxyServerTests {
-    static func server(upstreamPort: Int, maxHeld: Int = 1024, readTimeout: TimeAmount = .seconds(10)) -> ProxyServer {
+    static func server(upstreamPort: Int, maxHeld: Int = 1024, readTimeout: TimeAmount = .seconds(10)) -> ProxyServer<
+        SQSRequestHandler
+    > {
         let upstream = SQSUpstream(
             caller: UpstreamCaller(client: .shared, retrier: UpstreamRetrier(policy: RetryPolicy(maxAttempts: 1))),
             transport: try! SQSTransport(
@@ -47,12 +50,14 @@ struct ProxyServerTests {
     }
 
     /// The heads of the responses written.
-    static func serve(_ server: ProxyServer, _ parts: [HTTPServerRequestPart]) async throws -> [HTTPResponseHead] {
+    static func serve(_ server: ProxyServer<SQSRequestHandler>, _ parts: [HTTPServerRequestPart]) async throws
+        -> [HTTPResponseHead]
+    {
         try await serveAnswers(server, parts).map(\.head)
     }
 
     /// The responses written, head and body.
-    static func serveAnswers(_ server: ProxyServer, _ parts: [HTTPServerRequestPart]) async throws
+    static func serveAnswers(_ server: ProxyServer<SQSRequestHandler>, _ parts: [HTTPServerRequestPart]) async throws
         -> [(head: HTTPResponseHead, body: String)]
     {
         let (inbound, source) = NIOAsyncChannelInboundStream<HTTPServerRequestPart>.makeTestingStream()

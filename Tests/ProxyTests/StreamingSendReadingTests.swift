@@ -7,6 +7,7 @@ import Testing
 
 @testable import ObjectStore
 @testable import Proxy
+@testable import ServerEdge
 
 /// The read loop of a streamed send, fed by a testing stream in place of a connection: whatever
 /// the pieces the body arrives in, it hands on the same parts, every one full but the last, with

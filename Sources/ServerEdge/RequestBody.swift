@@ -9,15 +9,15 @@ import TextCoding
 ///
 /// It lives in its connection's task; the server takes the connection's stream back after the
 /// request and drains what the handler did not read.
-final class RequestBody {
+public final class RequestBody {
     /// The body went past the limit, or the connection sent something else than body parts.
-    struct TooLarge: Error {}
+    public struct TooLarge: Error {}
     /// The memory budget has no room for more of the body.
-    struct OverBudget: Error {}
+    public struct OverBudget: Error {}
 
     var parts: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
-    let limit: Int
-    private(set) var received = 0
+    public let limit: Int
+    public private(set) var received = 0
     private(set) var isComplete = false
     /// The SHA-256 of the body read so far, when asked for (a client's signature covers it).
     private var digest: SHA256?
@@ -41,13 +41,13 @@ final class RequestBody {
     }
 
     /// The hex SHA-256 of the whole body, once it was read to its end with hashing on.
-    var sha256Hex: String? {
+    public var sha256Hex: String? {
         guard isComplete, let digest else { return nil }
         return Hex.lowercase(digest.finalize())
     }
 
     /// The next piece of the body, nil at its end.
-    func next() async throws -> ByteBuffer? {
+    public func next() async throws -> ByteBuffer? {
         guard !isComplete else { return nil }
         while let part = try await parts.next() {
             switch part {
@@ -78,7 +78,7 @@ final class RequestBody {
     }
 
     /// The whole (rest of the) body; `expectedLength`, when known, is allocated at once.
-    func collect(expectedLength: Int? = nil) async throws -> ByteBuffer {
+    public func collect(expectedLength: Int? = nil) async throws -> ByteBuffer {
         var body = ByteBuffer()
         while var chunk = try await next() {
             if body.readableBytes == 0, chunk.readableBytes == expectedLength ?? -1 {

@@ -4,18 +4,18 @@ import SQSWire
 
 /// What the head of a client request says, worked out once when it arrives and passed down: the
 /// protocol, the action a JSON request names, the declared length, and the limits of its body.
-struct RequestContext: Sendable {
-    let head: HTTPRequestHead
-    let wireProtocol: SQSProtocol
+public struct RequestContext: Sendable {
+    public let head: HTTPRequestHead
+    public let wireProtocol: SQSProtocol
     /// `X-Amz-Target` (JSON protocol).
-    let target: String?
-    let contentType: String?
+    public let target: String?
+    public let contentType: String?
     /// The declared `Content-Length`; nil for a chunked body.
-    let declaredLength: Int?
+    public let declaredLength: Int?
     /// Whether the body is read as a stream, its largest size and the most of it held at once.
-    let body: RequestLimits.Body
+    public let body: RequestLimits.Body
 
-    init(head: HTTPRequestHead, limits: RequestLimits) {
+    public init(head: HTTPRequestHead, limits: RequestLimits) {
         self.head = head
         target = head.headers.first(name: "x-amz-target")
         contentType = head.headers.first(name: "content-type")
@@ -27,9 +27,9 @@ struct RequestContext: Sendable {
     }
 
     /// Whether the body is read as a stream: a send that may carry a body over the threshold.
-    var streams: Bool { body.streams }
+    public var streams: Bool { body.streams }
 
     /// The action a JSON request names, nil for a Query request (it names its action in the body)
     /// or an unknown one; for the request log of a request refused before it was decoded.
-    var namedAction: SQSAction? { try? SQSRequestDecoder.jsonAction(target: target) }
+    public var namedAction: SQSAction? { try? SQSRequestDecoder.jsonAction(target: target) }
 }

@@ -3,7 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 
-@testable import Proxy
+@testable import ServerEdge
 
 /// The idle timeout on an embedded channel, with the event loop's clock moved by hand.
 struct IdleConnectionCloserTests {

@@ -3,7 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 
-@testable import Proxy
+@testable import ServerEdge
 
 /// The head clock around NIO's real request decoder on an embedded channel, the clock moved by hand.
 struct RequestHeadTimeoutTests {

@@ -3,7 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 
-@testable import Proxy
+@testable import ServerEdge
 
 /// The stalled-body timeout on an embedded channel, the clock moved by hand.
 struct StalledBodyCloserTests {

@@ -46,9 +46,9 @@ public final class MemoryBudget: Sendable {
 
 /// What one request holds of a ``MemoryBudget``, all given back when the request was answered.
 /// The request path reaches its request's lease through ``current``.
-final class MemoryLease: Sendable {
+public final class MemoryLease: Sendable {
     /// The lease of the request the current task works for; nil without a budget.
-    @TaskLocal static var current: MemoryLease?
+    @TaskLocal public static var current: MemoryLease?
 
     let budget: MemoryBudget
     private let held = Atomic<Int>(0)
@@ -69,7 +69,7 @@ final class MemoryLease: Sendable {
     }
 
     /// Takes `bytes` more if they fit.
-    func reserve(_ bytes: Int) -> Bool {
+    public func reserve(_ bytes: Int) -> Bool {
         guard bytes > 0 else { return true }
         guard budget.reserve(bytes) else { return false }
         held.add(bytes, ordering: .relaxed)
@@ -77,14 +77,14 @@ final class MemoryLease: Sendable {
     }
 
     /// Takes `bytes` more whether they fit or not: they are in memory already.
-    func charge(_ bytes: Int) {
+    public func charge(_ bytes: Int) {
         guard bytes > 0 else { return }
         budget.charge(bytes)
         held.add(bytes, ordering: .relaxed)
     }
 
     /// Gives back `bytes` this request no longer holds.
-    func release(_ bytes: Int) {
+    public func release(_ bytes: Int) {
         guard bytes > 0 else { return }
         budget.release(bytes)
         held.subtract(bytes, ordering: .relaxed)
@@ -98,6 +98,6 @@ final class MemoryLease: Sendable {
 
 extension SQSError {
     /// The answer to a request the memory budget has no room for; SDKs retry it with backoff.
-    static let overMemoryBudget = SQSError.serviceUnavailable(
+    public static let overMemoryBudget = SQSError.serviceUnavailable(
         "The proxy holds as much request and response data as its memory budget allows; retry later.")
 }

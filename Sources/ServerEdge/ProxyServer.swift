@@ -7,10 +7,19 @@ import RequestLimits
 import SQSWire
 import ServiceLifecycle
 
+/// What answers the requests the server reads: the request path.
+public protocol RequestResponder: Sendable {
+    /// Whether request bodies are hashed (SHA-256) as they are read, for a client signature.
+    var hashesBodies: Bool { get }
+    /// Answers one request whose body is read as needed. Throws only when the connection failed
+    /// while the body was read: nothing can be answered then.
+    func respond(to context: RequestContext, body: RequestBody) async throws -> ProxyResponse
+}
+
 /// The SQS listener: HTTP/1.1 with keep-alive, one structured task per connection, requests on a
 /// connection answered in order. On graceful shutdown it stops accepting, closes idle connections
 /// and lets every request in progress (a long poll included) finish, then closes its connection.
-public struct ProxyServer: Service {
+public struct ProxyServer<Handler: RequestResponder>: Service {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     let host: String
@@ -29,7 +38,7 @@ public struct ProxyServer: Service {
     let memoryBudget: MemoryBudget?
     /// What a request may be and hold, decided from its head.
     let limits: RequestLimits
-    let handler: SQSRequestHandler
+    let handler: Handler
     let group: any EventLoopGroup
     let logger: Logger
     let onShutdown: @Sendable () -> Void
@@ -42,7 +51,7 @@ public struct ProxyServer: Service {
         host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024,
         requestBodyTimeout: Duration = .seconds(20), requestHeadTimeout: Duration = .seconds(10),
         maxRequestHeadSize: Int = 64 * 1024, memoryBudget: MemoryBudget? = nil, limits: RequestLimits,
-        handler: SQSRequestHandler, group: any EventLoopGroup, logger: Logger,
+        handler: Handler, group: any EventLoopGroup, logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
@@ -125,10 +134,11 @@ public struct ProxyServer: Service {
     /// How many request parts a connection reads ahead of its request path. With the reads of one
     /// wakeup (each at most 64 KiB) it bounds what a connection holds that the memory budget does
     /// not count: about half a MiB.
-    static let readAhead = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
-        lowWatermark: 2, highWatermark: 4)
+    static var readAhead: NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark {
+        .init(lowWatermark: 2, highWatermark: 4)
+    }
     /// The reads of one wakeup of a connection.
-    static let readsPerWakeup: UInt = 4
+    static var readsPerWakeup: UInt { 4 }
 
     private func serve(_ connection: Connection) async {
         do {
@@ -203,8 +213,8 @@ public struct ProxyServer: Service {
             try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
         }
         let body = RequestBody(
-            parts: parts, limit: limit, hashing: handler.authenticator != nil, lease: lease, heldLimit: heldLimit)
-        var response: ProxyResponse? = try await handler.handle(context, body: body)
+            parts: parts, limit: limit, hashing: handler.hashesBodies, lease: lease, heldLimit: heldLimit)
+        var response: ProxyResponse? = try await handler.respond(to: context, body: body)
         // A request answered before its body was read (refused half-way) is drained, so that the
         // client, still sending, gets to read the answer.
         do {
@@ -221,7 +231,7 @@ public struct ProxyServer: Service {
     /// The request log line (info) and the request metrics.
     private func logAnswered(_ response: ProxyResponse, duration: Duration) {
         let action = response.action?.rawValue ?? "Unknown"
-        ProxyMetrics.requestAnswered(action: action, status: response.status, duration: duration)
+        ServerMetrics.requestAnswered(action: action, status: response.status, duration: duration)
         // The metadata is built only when info lines are written.
         logger.info("request", metadata: Self.requestMetadata(response, action: action, duration: duration))
     }
