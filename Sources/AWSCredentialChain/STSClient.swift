@@ -108,8 +108,8 @@ public struct STSClient: Sendable {
             accessKeyID: keyID, secretAccessKey: secret, sessionToken: token, expiration: expiration)
     }
 
-    static func form(_ parameters: [(String, String)]) -> String {
-        parameters.map { "\($0.0)=\(PercentEncoding.encode($0.1, keepSlash: false))" }.joined(separator: "&")
+    static func form(_ parameters: [(name: String, value: String)]) -> String {
+        String(decoding: PercentEncoding.form(parameters), as: UTF8.self)
     }
 }
 

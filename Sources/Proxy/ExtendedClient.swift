@@ -67,10 +67,8 @@ struct ExtendedClient: Sendable {
             return try await send(request, tree: tree, client: client, stored: stored)
         case .receiveMessage:
             return try await receive(request, tree: tree, client: client)
-        case .deleteMessage, .deleteMessageBatch:
-            return try await delete(request, tree: tree, client: client)
         default:
-            return try await changeVisibility(request, tree: tree, client: client)
+            return try await restoringHandles(request, tree: tree, client: client)
         }
     }
 
@@ -347,19 +345,28 @@ struct ExtendedClient: Sendable {
 
     // MARK: Delete and change visibility
 
-    private func delete(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
+    /// A delete or visibility change: marked receipt handles restored to those SQS issued (refused
+    /// markers logged); once SQS confirmed a delete, the payloads of the deleted messages deleted
+    /// too, unless they are retained.
+    private func restoringHandles(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
     {
+        let deletes = request.action == .deleteMessage || request.action == .deleteMessageBatch
         let handles = MarkedHandles(
-            tree, batch: request.action == .deleteMessageBatch, buckets: settings.payloadBuckets)
+            tree, batch: request.action == .deleteMessageBatch || request.action == .changeMessageVisibilityBatch,
+            buckets: settings.payloadBuckets)
         guard handles.anyMarked else {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
         for pointer in handles.refused {
-            refused(pointer, operation: "delete", queueURL: queueURL(of: request, client: client))
+            refused(
+                pointer, operation: deletes ? "delete" : "change_visibility",
+                queueURL: queueURL(of: request, client: client))
         }
         let response = try await forward(request, input: handles.input, client: client)
-        guard response.status == .ok, !settings.retainPayloads, !handles.payloads.isEmpty else { return response }
+        guard deletes, response.status == .ok, !settings.retainPayloads, !handles.payloads.isEmpty else {
+            return response
+        }
         if request.action == .deleteMessage {
             await deleteObjects(Array(handles.payloads.values))
             return response
@@ -371,20 +378,6 @@ struct ExtendedClient: Sendable {
         else { return response }
         await deleteObjects(handles.deleted(byBatchResult: result.tree))
         return response
-    }
-
-    private func changeVisibility(_ request: SQSRequest, tree: JSONValue, client: ClientRequest) async throws(SQSError)
-        -> ProxyResponse
-    {
-        let handles = MarkedHandles(
-            tree, batch: request.action == .changeMessageVisibilityBatch, buckets: settings.payloadBuckets)
-        guard handles.anyMarked else {
-            return try await upstream.forward(client, body: client.body, action: request.action)
-        }
-        for pointer in handles.refused {
-            refused(pointer, operation: "change_visibility", queueURL: queueURL(of: request, client: client))
-        }
-        return try await forward(request, input: handles.input, client: client)
     }
 
     /// A pointer or marked handle naming an object outside the payload buckets: one warning line

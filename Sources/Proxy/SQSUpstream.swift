@@ -64,13 +64,13 @@ public struct SQSUpstream: SQSCalls {
                 let answer = ProxyResponse(status: response.status, headers: returned, body: response.body)
                 return (.answered(answer), UpstreamFailure.of(status: response.status.code, body: response.body))
             } catch {
-                return (Self.outcome(of: error), UpstreamFailure.of(error))
+                return (Self.unanswered(error), UpstreamFailure.of(error))
             }
         }
     }
 
-    /// The outcome of a request that got no answer.
-    static func outcome(of error: any Error) -> UpstreamOutcome {
+    /// The outcome of a request that got no answer, from the transport's error.
+    static func unanswered(_ error: any Error) -> UpstreamOutcome {
         let error = error as? SQSTransportError
         switch error {
         case .timedOut:
@@ -94,26 +94,17 @@ public struct SQSUpstream: SQSCalls {
 
     /// Makes a call of the proxy's own in the JSON protocol; the result tree, or nil if SQS refused.
     public func call(_ action: SQSAction, input: JSONValue) async throws(SQSError) -> JSONValue? {
-        let head = HTTPRequestHead(
-            version: .http1_1, method: .POST, uri: "/",
-            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
-        let response = try await forward(
-            ClientRequest(head: head, body: ByteBuffer()), body: ByteBuffer(bytes: input.serialized()), action: action)
+        let response = try await ownCall(action, input: input)
         guard response.status == .ok else { return nil }
         return try? response.body.withUnsafeReadableBytes { bytes throws(SQSError) in try JSONValue.parse(bytes) }
     }
 
     /// Makes a call of the proxy's own in the JSON protocol: the result tree, or why it failed (SQS's
     /// error code and message when SQS refused).
-    public func outcome(of action: SQSAction, input: JSONValue) async -> Result<JSONValue, SQSError> {
-        let head = HTTPRequestHead(
-            version: .http1_1, method: .POST, uri: "/",
-            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
+    public func callResult(_ action: SQSAction, input: JSONValue) async -> Result<JSONValue, SQSError> {
         let response: ProxyResponse
         do throws(SQSError) {
-            response = try await forward(
-                ClientRequest(head: head, body: ByteBuffer()), body: ByteBuffer(bytes: input.serialized()),
-                action: action)
+            response = try await ownCall(action, input: input)
         } catch {
             return .failure(error)
         }
@@ -127,6 +118,15 @@ public struct SQSUpstream: SQSCalls {
                     message: tree?["message"]?.stringValue ?? tree?["Message"]?.stringValue ?? ""))
         }
         return tree.map { .success($0) } ?? .failure(.serviceUnavailable("SQS answered what is not JSON."))
+    }
+
+    /// Sends a call of the proxy's own in the JSON protocol; SQS's answer, whatever its status.
+    private func ownCall(_ action: SQSAction, input: JSONValue) async throws(SQSError) -> ProxyResponse {
+        let head = HTTPRequestHead(
+            version: .http1_1, method: .POST, uri: "/",
+            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + action.rawValue])
+        return try await forward(
+            ClientRequest(head: head, body: ByteBuffer()), body: ByteBuffer(bytes: input.serialized()), action: action)
     }
 
     private static func canonicalName(_ name: String) -> String {

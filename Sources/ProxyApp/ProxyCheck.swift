@@ -159,7 +159,7 @@ public struct ProxyCheck: Sendable {
         let (action, input): (SQSAction, JSONValue) =
             queue.map { (.getQueueUrl, .object(["QueueName": .string($0)])) }
             ?? (.listQueues, .object(["MaxResults": .integer(1)]))
-        let outcome = await upstream.outcome(of: action, input: input)
+        let outcome = await upstream.callResult(action, input: input)
         await transport.shutdown()
         switch outcome {
         case .success(let result):

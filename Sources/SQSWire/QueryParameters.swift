@@ -58,13 +58,6 @@ public struct QueryParameters: Sendable, Hashable {
 
     /// The form encoding of the pairs, in order.
     public func encoded() -> [UInt8] {
-        var output: [UInt8] = []
-        for (index, pair) in pairs.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: "&")) }
-            PercentEncoding.encode(pair.name, into: &output)
-            output.append(UInt8(ascii: "="))
-            PercentEncoding.encode(pair.value, into: &output)
-        }
-        return output
+        PercentEncoding.form(pairs)
     }
 }

@@ -35,6 +35,19 @@ public enum PercentEncoding {
         }
     }
 
+    /// A form body (`application/x-www-form-urlencoded`) of `pairs`, in order, names and values
+    /// encoded as ``encode(_:keepSlash:)`` does: what SQS's and STS's Query protocol posts.
+    public static func form(_ pairs: some Sequence<(name: String, value: String)>) -> [UInt8] {
+        var output: [UInt8] = []
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: "&")) }
+            encode(pair.name, into: &output)
+            output.append(UInt8(ascii: "="))
+            encode(pair.value, into: &output)
+        }
+        return output
+    }
+
     /// Decodes `%XX` escapes and `+` (a space) strictly, as a form body needs: nil for a broken
     /// escape or bytes that are not UTF-8.
     public static func decodeForm(_ bytes: UnsafeRawBufferPointer) -> String? {
