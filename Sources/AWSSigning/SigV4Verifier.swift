@@ -138,8 +138,10 @@ public struct SigV4Verifier: Sendable {
         guard authorizationValues.count == 1, let authorization = Authorization(authorizationValues[0]) else {
             return .failure(.malformed("The Authorization header is not a complete AWS4-HMAC-SHA256 signature."))
         }
-        guard authorization.signedHeaders.contains("host") else {
-            return .failure(.malformed("The host header must be signed."))
+        if let unsigned = Self.headersThatMustBeSigned(headers).first(where: {
+            !authorization.signedHeaders.contains($0)
+        }) {
+            return .failure(.malformed("The \(unsigned) header must be signed."))
         }
         let dates = headers.filter { $0.name.lowercased() == "x-amz-date" }.map(\.value)
         guard dates.count == 1, let date = SigningDate(timestamp: dates[0]) else {
@@ -172,6 +174,24 @@ public struct SigV4Verifier: Sendable {
             PendingSignature(
                 signer: SigV4Signer(region: authorization.region, service: service), method: method, path: path,
                 query: query, signedHeaders: signedHeaders, date: date, secret: secret, authorization: authorization))
+    }
+
+    /// The headers of a request that its signature must cover, because they change what it does:
+    /// `host`, `x-amz-date`, and each `x-amz-*` header it carries. Left out, as the SDKs leave them
+    /// unsigned: `x-amzn-*` (trace and query-mode headers), `x-amz-user-agent` (names the client
+    /// alone; PHP's signer leaves it out), and `content-type`, which PHP's signer never signs (boto3,
+    /// Java v2, JS v3, Go v2 and Ruby sign every header but a few hop-by-hop ones): the proxy reads a
+    /// request by its signed body and `x-amz-target`, so a changed content type can only make it
+    /// unreadable.
+    static func headersThatMustBeSigned(_ headers: [(name: String, value: String)]) -> [String] {
+        var names = ["host", "x-amz-date"]
+        for (name, _) in headers {
+            let lowercased = name.lowercased()
+            guard lowercased.hasPrefix("x-amz-"), lowercased != "x-amz-user-agent", !names.contains(lowercased)
+            else { continue }
+            names.append(lowercased)
+        }
+        return names
     }
 
     /// Query parameters of a presigned URL, a form this verifier does not take.

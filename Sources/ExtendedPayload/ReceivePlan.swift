@@ -106,7 +106,7 @@ public struct ReceivePlan: Sendable {
     /// when its body is an SNS envelope of a pointer (``SNSEnvelope``).
     /// - Parameter heldPayloadLimit: payloads up to this size (as their reserved attribute says)
     ///   are read whole; larger ones, or of unknown size, stream.
-    public func fetches(in messages: [JSONValue], buckets: PayloadBuckets, heldPayloadLimit: Int)
+    public func fetches(in messages: [JSONValue], locations: PayloadLocations, heldPayloadLimit: Int)
         -> (fetches: [Fetch], refused: [PayloadPointer])
     {
         var fetches: [Fetch] = []
@@ -128,7 +128,7 @@ public struct ReceivePlan: Sendable {
             } else {
                 continue
             }
-            guard buckets.allows(pointer) else {
+            guard locations.allows(pointer) else {
                 refused.append(pointer)
                 continue
             }
@@ -191,21 +191,21 @@ public struct ReceivePlan: Sendable {
 public struct MarkedHandles: Sendable {
     /// The input with every marked handle restored to the one SQS issued.
     public let input: JSONValue
-    /// The payloads of marked handles in the payload buckets, by entry id (`""` for a single handle).
+    /// The payloads of marked handles in the payload locations, by entry id (`""` for a single handle).
     public let payloads: [String: PayloadPointer]
-    /// The payloads named by markers outside the payload buckets.
+    /// The payloads named by markers outside the payload locations.
     public let refused: [PayloadPointer]
     /// Whether any handle was marked; if not, SQS gets the input as the client sent it.
     public let anyMarked: Bool
 
-    public init(_ tree: JSONValue, batch: Bool, buckets: PayloadBuckets) {
+    public init(_ tree: JSONValue, batch: Bool, locations: PayloadLocations) {
         var payloads: [String: PayloadPointer] = [:]
         var refused: [PayloadPointer] = []
         var anyMarked = false
         func restore(_ entry: JSONValue, id: String) -> JSONValue {
             guard let handle = MarkedReceiptHandle(entry["ReceiptHandle"]?.stringValue ?? "") else { return entry }
             anyMarked = true
-            if buckets.allows(handle.pointer) {
+            if locations.allows(handle.pointer) {
                 payloads[id] = handle.pointer
             } else {
                 refused.append(handle.pointer)

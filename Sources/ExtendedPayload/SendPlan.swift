@@ -71,6 +71,12 @@ public struct SendPlan: Sendable {
                 id: id, tree: entryTree, attributes: try MessageAttribute.map(from: entryTree["MessageAttributes"]),
                 body: stored == nil ? entryTree["MessageBody"]?.stringValue ?? "" : "", stored: stored)
             offload.append(try policy.mustOffload(bodyBytes: entry.bodyBytes, attributes: entry.attributes))
+            // The receive path would restore such a body as a payload: nothing a client sends may be.
+            guard SNSEnvelope(body: entry.body) == nil else {
+                throw .invalidParameterValue(
+                    "The message body is an SNS notification of an extended-client payload pointer, which only SNS may deliver."
+                )
+            }
             entries.append(entry)
         }
         guard stored.keys.allSatisfy(entries.indices.contains) else {

@@ -22,12 +22,12 @@ public struct ExtendedClientSettings: Sendable {
     public var retainPayloads: Bool
     /// Delete a received message whose payload is missing, instead of failing the receive.
     public var ignorePayloadNotFound: Bool
-    /// The buckets whose objects may be read and deleted for clients.
-    public var payloadBuckets: PayloadBuckets
+    /// Where payloads may be read and deleted for clients.
+    public var payloadLocations: PayloadLocations
 
     public init(
         policy: OffloadPolicy, bucket: String?, keys: PayloadKeyGenerator, putOptions: S3ObjectStore.PutOptions,
-        retainPayloads: Bool, ignorePayloadNotFound: Bool, payloadBuckets: PayloadBuckets
+        retainPayloads: Bool, ignorePayloadNotFound: Bool, payloadLocations: PayloadLocations
     ) {
         self.policy = policy
         self.bucket = bucket
@@ -35,7 +35,7 @@ public struct ExtendedClientSettings: Sendable {
         self.putOptions = putOptions
         self.retainPayloads = retainPayloads
         self.ignorePayloadNotFound = ignorePayloadNotFound
-        self.payloadBuckets = payloadBuckets
+        self.payloadLocations = payloadLocations
     }
 }
 
@@ -172,7 +172,7 @@ struct ExtendedClient: Sendable {
         else { return response }
         let messages = result.tree["Messages"]?.arrayValue ?? []
         let (fetches, refusedPointers) = plan.fetches(
-            in: messages, buckets: settings.payloadBuckets, heldPayloadLimit: RequestLimits.maxHeldPayloadSize)
+            in: messages, locations: settings.payloadLocations, heldPayloadLimit: RequestLimits.maxHeldPayloadSize)
         for pointer in refusedPointers {
             refused(pointer, operation: "receive", queueURL: queueURL)
         }
@@ -354,7 +354,7 @@ struct ExtendedClient: Sendable {
         let deletes = request.action == .deleteMessage || request.action == .deleteMessageBatch
         let handles = MarkedHandles(
             tree, batch: request.action == .deleteMessageBatch || request.action == .changeMessageVisibilityBatch,
-            buckets: settings.payloadBuckets)
+            locations: settings.payloadLocations)
         guard handles.anyMarked else {
             return try await upstream.forward(client, body: client.body, action: request.action)
         }
@@ -380,12 +380,12 @@ struct ExtendedClient: Sendable {
         return response
     }
 
-    /// A pointer or marked handle naming an object outside the payload buckets: one warning line
+    /// A pointer or marked handle naming an object outside the payload locations: one warning line
     /// and the counter; nothing is read or deleted.
     private func refused(_ pointer: PayloadPointer, operation: String, queueURL: String) {
         ProxyMetrics.payloadRefused(operation: operation)
         logger.warning(
-            "payload outside the payload buckets left alone",
+            "payload outside the payload locations left alone",
             metadata: [
                 "operation": "\(operation)", "queue": "\(queueURL.split(separator: "/").last ?? "")",
                 "bucket": "\(pointer.bucket.prefix(255))", "key": "\(pointer.key.prefix(1024))",

@@ -61,11 +61,14 @@ public struct ConfigurationResolver: Sendable {
             if let (text, _) = lookup(setting.name) { try setting.apply(&configuration, text) }
         }
         if value("payload-buckets") == nil {
-            configuration.payloadBuckets = PayloadBuckets(configuration.bucket.map { [$0] } ?? [])
+            configuration.payloadLocations = configuration.ownPayloadLocations
         }
-        if let bucket = configuration.bucket, !configuration.payloadBuckets.allowsBucket(bucket) {
+        if let bucket = configuration.bucket,
+            !configuration.payloadLocations.covers(bucket: bucket, prefix: configuration.s3KeyPrefix)
+        {
             throw ConfigurationError(
-                "payload-buckets must include the bucket \(bucket): \(configuration.payloadBuckets)")
+                "payload-buckets must include where payloads are stored, \(bucket) with the prefix \"\(configuration.s3KeyPrefix)\": \(configuration.payloadLocations)"
+            )
         }
         guard configuration.memoryBudget >= configuration.requestLimits.largestHold else {
             throw ConfigurationError(

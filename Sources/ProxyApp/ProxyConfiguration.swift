@@ -37,7 +37,7 @@ public struct ProxyConfiguration: Sendable {
     /// The bucket payloads are stored in (used by the extended-client behaviour).
     public var bucket: String?
     /// The buckets whose objects the proxy reads and deletes for clients (default: `bucket` alone).
-    public var payloadBuckets: PayloadBuckets
+    public var payloadLocations: PayloadLocations
     /// A shared-credentials file of the access keys clients must sign with; nil: clients are not
     /// authenticated.
     public var clientCredentials: String?
@@ -55,6 +55,9 @@ public struct ProxyConfiguration: Sendable {
     public var caBundle: String?
     /// Client connections served at once; more wait in the listener's backlog until one closes.
     public var maxConnections = 1024
+    /// Admin listener connections served at once: probes and scrapers get through while slow
+    /// clients hold some.
+    public var adminMaxConnections = 512
     /// The largest request head (request line and headers), in bytes; a larger one gets a 431.
     public var maxRequestHeadSize = 64 * 1024
     /// How long a request head may take to arrive once its first byte did (a client trickling its
@@ -138,7 +141,7 @@ public struct ProxyConfiguration: Sendable {
             putOptions: S3ObjectStore.PutOptions(
                 serverSideEncryption: serverSideEncryption, kmsKeyID: kmsKeyID, cannedACL: cannedACL),
             retainPayloads: retainPayloads, ignorePayloadNotFound: ignorePayloadNotFound,
-            payloadBuckets: payloadBuckets)
+            payloadLocations: payloadLocations)
     }
 
     /// Where queue URLs point: at SQS in requests, at the proxy in answers (unless `upstreamQueueURLs`).
@@ -154,6 +157,11 @@ public struct ProxyConfiguration: Sendable {
         s3Endpoint = .aws(service: "s3", region: region)
         stsEndpoint = .aws(service: "sts", region: region)
         self.bucket = bucket
-        payloadBuckets = PayloadBuckets(bucket.map { [$0] } ?? [])
+        payloadLocations = PayloadLocations(buckets: bucket.map { [$0] } ?? [])
+    }
+
+    /// Where this proxy stores payloads: the bucket under the key prefix (none without a bucket).
+    var ownPayloadLocations: PayloadLocations {
+        PayloadLocations(bucket.map { [PayloadLocations.Location(bucket: $0, prefix: s3KeyPrefix)] } ?? [])
     }
 }

@@ -116,6 +116,11 @@ public enum ProxyRuntime {
                 "the SQS listener is reachable from other hosts and clients are not authenticated: anything that reaches \(configuration.listenHost):\(configuration.listenPort) acts with the proxy's AWS identity; listen on 127.0.0.1 (a sidecar shares the application's loopback), or set --client-credentials"
             )
         }
+        for location in configuration.payloadLocations.unterminatedPrefixes {
+            logger.warning(
+                "a payload location's prefix does not end in /: it also matches keys of longer names",
+                metadata: ["location": "\(location)"])
+        }
         let draining = DrainingFlag()
         let server = ProxyServer(
             host: configuration.listenHost, port: configuration.listenPort,
@@ -139,7 +144,9 @@ public enum ProxyRuntime {
                 client: caller.client(for: configuration.s3Endpoint.description, service: "s3"),
                 endpoint: configuration.s3Endpoint)
         let admin = AdminServer(
-            host: configuration.adminHost, port: configuration.adminPort, group: group, logger: logger,
+            host: configuration.adminHost, port: configuration.adminPort,
+            maxConnections: configuration.adminMaxConnections, idleTimeout: configuration.clientIdleTimeout,
+            headTimeout: configuration.requestHeadTimeout, group: group, logger: logger,
             readiness: {
                 if draining.isSet { return .init(ready: false, detail: "shutting down") }
                 let credentialsReady = credentials.isReady

@@ -123,18 +123,18 @@ public struct Setting: Sendable {
             apply: {
                 config, text throws(ConfigurationError) in
                 guard !text.isEmpty else { return }
-                guard PayloadBuckets.isBucketName(text) else {
+                guard PayloadLocations.isBucketName(text) else {
                     throw ConfigurationError("bucket must be an S3 bucket name: \(text)")
                 }
                 config.bucket = text
             }),
         Setting(
             "payload-buckets", "LIST",
-            "Buckets whose payloads the proxy reads and deletes for clients, comma-separated; * for any (default: the bucket alone).",
-            show: { $0.payloadBuckets.description },
+            "Where the proxy reads and deletes payloads for clients: buckets or bucket/prefix, comma-separated; * for any bucket (default: the bucket with the key prefix).",
+            show: { $0.payloadLocations.description },
             apply: { config, text throws(ConfigurationError) in
-                do throws(PayloadBucketsError) {
-                    config.payloadBuckets = try PayloadBuckets(parsing: text)
+                do throws(PayloadLocationsError) {
+                    config.payloadLocations = try PayloadLocations(parsing: text)
                 } catch {
                     throw ConfigurationError("payload-buckets: \(error.description)")
                 }
@@ -179,6 +179,10 @@ public struct Setting: Sendable {
             "max-connections",
             "Client connections served at once; more wait in the listener's backlog (512) until one closes; 1 to 1000000 (default 1024).",
             1...1_000_000, \.maxConnections),
+        number(
+            "admin-max-connections",
+            "Admin listener connections served at once; more wait in its backlog (256) until one closes; 1 to 1000000 (default 512).",
+            1...1_000_000, \.adminMaxConnections),
         seconds(
             "request-head-timeout",
             "Seconds a request head may take to arrive once its first byte did; a client trickling its headers is closed (default 10).",

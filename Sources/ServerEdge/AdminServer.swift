@@ -6,7 +6,9 @@ import ServiceLifecycle
 
 /// The admin listener, apart from the SQS one: `GET /healthz` (the process serves),
 /// `GET /readyz` (credentials usable, upstream reachable, not shutting down) and `GET /metrics`
-/// (Prometheus text format).
+/// (Prometheus text format). It has the SQS listener's defences: a request head must arrive within
+/// the head timeout, an idle connection is closed, and at most `maxConnections` are served at once
+/// (more wait in the backlog). Concurrent readiness checks share one probe.
 public struct AdminServer: Service {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
@@ -24,22 +26,35 @@ public struct AdminServer: Service {
 
     let host: String
     let port: Int
+    /// Connections served at once; more wait in the listener's backlog.
+    let maxConnections: Int
+    /// How long a connection may stay idle between requests.
+    let idleTimeout: Duration
+    /// How long a request head may take to arrive once its first byte did.
+    let headTimeout: Duration
     let group: any EventLoopGroup
-    let readiness: @Sendable () async -> Readiness
+    let readiness: SharedProbe<Readiness>
     let metrics: @Sendable () -> [UInt8]
     let logger: Logger
     let onBound: @Sendable (SocketAddress) -> Void
 
+    /// The largest admin request head: a probe's or a scraper's needs far less.
+    static let maxHeadSize = 16 * 1024
+
     public init(
-        host: String, port: Int, group: any EventLoopGroup, logger: Logger,
+        host: String, port: Int, maxConnections: Int = 512, idleTimeout: Duration = .seconds(60),
+        headTimeout: Duration = .seconds(10), group: any EventLoopGroup, logger: Logger,
         readiness: @escaping @Sendable () async -> Readiness, metrics: @escaping @Sendable () -> [UInt8],
         onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.headTimeout = headTimeout
         self.group = group
         self.logger = logger
-        self.readiness = readiness
+        self.readiness = SharedProbe(readiness)
         self.metrics = metrics
         self.onBound = onBound
     }
@@ -47,10 +62,20 @@ public struct AdminServer: Service {
     /// Serves until cancelled or shut down gracefully (the last step of the proxy's shutdown).
     public func run() async throws {
         let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
+            .serverChannelInitializer { [maxConnections] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(maxConnections: maxConnections))
+                }
+            }
+            .bind(host: host, port: port) { [headTimeout, idleTimeout] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try HTTPServerChannel.configure(
+                        channel, maxHeadSize: Self.maxHeadSize, headTimeout: headTimeout.timeAmount)
+                    try channel.pipeline.syncOperations.addHandler(HTTPServerProtocolErrorHandler())
+                    try channel.pipeline.syncOperations.addHandler(
+                        IdleConnectionCloser(timeout: idleTimeout.timeAmount))
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
@@ -102,7 +127,7 @@ public struct AdminServer: Service {
         case "/healthz":
             return (.ok, "text/plain; charset=utf-8", Array("ok\n".utf8))
         case "/readyz":
-            let readiness = await readiness()
+            let readiness = await readiness.result()
             return (
                 readiness.ready ? .ok : .serviceUnavailable, "text/plain; charset=utf-8",
                 Array((readiness.detail + "\n").utf8)

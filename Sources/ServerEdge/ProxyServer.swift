@@ -90,20 +90,8 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
             .bind(host: host, port: port) {
                 [clientIdleTimeout, requestBodyTimeout, requestHeadTimeout, maxRequestHeadSize] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    var limits = NIOHTTPDecoderLimitConfiguration()
-                    limits.maxHeaderFieldSize = maxRequestHeadSize
-                    limits.maxHeaderListSize = maxRequestHeadSize
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.configureHTTPServerPipeline(
-                        withErrorHandling: false, withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: limits)
-                    // The head clock sees bytes before the decoder and heads right after it (before
-                    // the pipelining handler holds a pipelined request back).
-                    let headClock = RequestHeadTimeout(timeout: requestHeadTimeout.timeAmount)
-                    try pipeline.addHandler(headClock.bytesHandler, position: .first)
-                    try pipeline.addHandler(
-                        headClock.partsHandler,
-                        position: .after(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)))
+                    try HTTPServerChannel.configure(
+                        channel, maxHeadSize: maxRequestHeadSize, headTimeout: requestHeadTimeout.timeAmount)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPProtocolErrorResponder(maxHeadSize: maxRequestHeadSize))
                     try channel.pipeline.syncOperations.addHandler(

@@ -80,8 +80,13 @@ struct SigV4VerifierTests {
         let last = sent.authorization.last!
         signature.replaceHeader(
             "authorization", with: String(sent.authorization.dropLast()) + (last == "0" ? "1" : "0"))
-        for changed in [method, path, query, headerValue, signedHeaders, body, signature] {
+        for changed in [method, path, query, headerValue, body, signature] {
             #expect(Self.isMismatch(Self.verify(changed)))
+        }
+        // Leaving out a header that must be signed is refused before the signature is compared.
+        guard case .failure(.malformed) = Self.verify(signedHeaders) else {
+            Issue.record("a signature that leaves x-amz-date out was not refused")
+            return
         }
     }
 
@@ -129,6 +134,43 @@ struct SigV4VerifierTests {
         }
         request.headers.removeAll { $0.name == "Authorization" }
         #expect(Self.verify(request) == .failure(.missing))
+    }
+
+    @Test func headersThatChangeWhatARequestDoesMustBeSigned() {
+        let vanilla = SigV4TestSuiteTests.vectors.first { $0.name == "post-vanilla" }!
+        func signed(adding added: [(String, String)], after: [(String, String)] = []) -> SentRequest {
+            var vector = vanilla
+            vector.headers += added
+            var request = SentRequest(vector)
+            request.headers += after
+            return request
+        }
+        // Signed as the SDKs sign them: accepted.
+        let sdkLike = signed(
+            adding: [("X-Amz-Target", "AmazonSQS.SendMessage"), ("Content-Type", "application/x-amz-json-1.0")],
+            after: [("X-Amzn-Trace-Id", "Root=1-a-b"), ("X-Amz-User-Agent", "aws-sdk-php/3"), ("User-Agent", "x")])
+        guard case .success = Self.verify(sdkLike) else {
+            Issue.record("a request signed as the SDKs sign it was refused")
+            return
+        }
+        // PHP's signer never signs the content type.
+        guard case .success = Self.verify(signed(adding: [], after: [("Content-Type", "application/x-amz-json-1.0")]))
+        else {
+            Issue.record("an unsigned content type was refused")
+            return
+        }
+        for unsigned in [("X-Amz-Target", "AmazonSQS.PurgeQueue"), ("x-amz-security-token", "token")] {
+            guard case .failure(.malformed(let message)) = Self.verify(signed(adding: [], after: [unsigned])) else {
+                Issue.record("an unsigned \(unsigned.0) was not refused")
+                continue
+            }
+            #expect(message.contains(unsigned.0.lowercased()))
+        }
+        #expect(
+            SigV4Verifier.headersThatMustBeSigned([
+                ("Host", "h"), ("X-Amz-Date", "d"), ("X-Amz-Target", "t"), ("x-amzn-query-mode", "true"),
+                ("Content-Type", "c"),
+            ]) == ["host", "x-amz-date", "x-amz-target"])
     }
 
     @Test func presignedURLsAreNotTaken() {

@@ -288,6 +288,42 @@ def test_admin_health_readiness_and_metrics(start_proxy):
     assert errors == {"InvalidParameterValue": 1}, "the empty body is the proxy's own refusal"
 
 
+def admin_address(proxy):
+    host, port = proxy.admin.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def test_the_admin_listener_closes_trickling_and_idle_clients(start_proxy):
+    proxy = start_proxy("--request-head-timeout", "1", "--client-idle-timeout", "1")
+    with socket.create_connection(admin_address(proxy), timeout=10) as trickling:
+        started = time.time()
+        trickling.sendall(b"GET /healthz HTTP/1.1\r\nHost: admin\r\n")
+        assert trickling.recv(1024) == b""
+        assert 0.9 < time.time() - started < 5
+    with socket.create_connection(admin_address(proxy), timeout=10) as idle:
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n")
+        assert idle.recv(1024).startswith(b"HTTP/1.1 200")
+        started = time.time()
+        assert idle.recv(1024) == b""
+        assert 0.9 < time.time() - started < 5
+    assert get(proxy.admin + "/healthz") == (200, "ok\n")
+
+
+def test_the_admin_listener_serves_at_most_its_connection_cap(start_proxy):
+    proxy = start_proxy("--admin-max-connections", "1")
+    holder = socket.create_connection(admin_address(proxy), timeout=10)
+    holder.sendall(b"GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n")
+    assert holder.recv(1024).startswith(b"HTTP/1.1 200")
+    # The one connection is held open: a second waits in the backlog, unanswered.
+    with socket.create_connection(admin_address(proxy), timeout=1) as waiting:
+        waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")
+        with pytest.raises(socket.timeout):
+            waiting.recv(1024)
+        holder.close()
+        waiting.settimeout(10)
+        assert waiting.recv(1024).startswith(b"HTTP/1.1 200")
+
+
 def test_readiness_fails_when_sqs_is_unreachable(launch):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))

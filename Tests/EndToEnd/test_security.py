@@ -85,9 +85,72 @@ def test_forged_handle_markers_leave_another_buckets_object(start_proxy, s3, oth
     assert refused_count(proxy, "delete") == 3
     assert refused_count(proxy, "change_visibility") == 1
     log = proxy.stderr(whole=True)
-    assert log.count("payload outside the payload buckets left alone") == 4
+    assert log.count("payload outside the payload locations left alone") == 4
     assert f"bucket={other_bucket}" in log or f'"bucket":"{other_bucket}"' in log
     assert "secret/report" in log and queue.rsplit("/", 1)[1] in log
+
+
+def test_payloads_are_scoped_by_the_key_prefix(start_proxy, s3, direct_sqs, queue):
+    """Two applications on one bucket: a pointer or a marker naming the other's prefix is left alone."""
+    run = uuid.uuid4().hex[:8]
+    own, theirs = f"app1-{run}/", f"app2-{run}/"
+    s3.put_object(Bucket=BUCKET, Key=f"{theirs}report", Body=b"app2's data")
+    proxy = start_proxy("--bucket", BUCKET, "--s3-key-prefix", own)
+    client = make_client(proxy.endpoint)
+    body = payload(THRESHOLD + 10)
+    client.send_message(QueueUrl=queue, MessageBody=body)
+    assert [key for key in objects(s3, own)], "the proxy stores under its own prefix"
+    send_pointer(direct_sqs, queue, BUCKET, f"{theirs}report")
+
+    messages = []
+    for _ in range(10):
+        messages += client.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+            "Messages", [])
+        if len(messages) == 2:
+            break
+    by_kind = {("pointer" if m["Body"].startswith('["') else "own"): m for m in messages}
+    assert by_kind["own"]["Body"] == body
+    assert json.loads(by_kind["pointer"]["Body"])[1]["s3Key"] == f"{theirs}report"
+    assert refused_count(proxy, "receive") == 1
+    # A marker naming the other prefix: the message goes, the object stays.
+    client.delete_message(QueueUrl=queue, ReceiptHandle=marked(BUCKET, f"{theirs}report", by_kind["pointer"]["ReceiptHandle"]))
+    client.delete_message(QueueUrl=queue, ReceiptHandle=by_kind["own"]["ReceiptHandle"])
+    assert s3.get_object(Bucket=BUCKET, Key=f"{theirs}report")["Body"].read() == b"app2's data"
+    assert objects(s3, own) == []
+    assert refused_count(proxy, "delete") == 1
+
+
+def test_a_prefix_without_a_slash_is_warned_about(start_proxy):
+    proxy = start_proxy("--bucket", BUCKET, "--s3-key-prefix", "app2/", "--payload-buckets", f"{BUCKET}/app1,{BUCKET}/app2/")
+    make_client(proxy.endpoint).list_queues()
+    log = proxy.stderr(whole=True)
+    assert "prefix does not end in /" in log and f"{BUCKET}/app1" in log
+    assert f"{BUCKET}/app2/" not in log.split("prefix does not end in /")[1].splitlines()[0]
+
+
+def sns_envelope(bucket, key):
+    """An SNS notification of a pointer, as SNS delivers one without raw delivery."""
+    pointer = json.dumps([POINTER_CLASS, {"s3BucketName": bucket, "s3Key": key}])
+    return json.dumps({
+        "Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
+        "Message": pointer, "MessageAttributes": {"ExtendedPayloadSize": {"Type": "Number", "Value": "300000"}},
+    })
+
+
+def test_a_client_cannot_plant_a_pointer_in_an_sns_envelope(extended_proxy, esqs, relay, s3, queue):
+    s3.put_object(Bucket=BUCKET, Key="victim/report", Body=b"someone's payload")
+    before = len(relay.records)
+    with pytest.raises(ClientError) as raised:
+        esqs.send_message(QueueUrl=queue, MessageBody=sns_envelope(BUCKET, "victim/report"))
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+    with pytest.raises(ClientError) as raised:
+        esqs.send_message_batch(QueueUrl=queue, Entries=[
+            {"Id": "plain", "MessageBody": "hello"}, {"Id": "planted", "MessageBody": sns_envelope(BUCKET, "victim/report")}])
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert not [r for r in relay.records[before:] if b"victim" in r.body]
+    # A notification without a pointer is any other body.
+    esqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"Type": "Notification", "Message": "hello"}))
+    assert s3.get_object(Bucket=BUCKET, Key="victim/report")["Body"].read() == b"someone's payload"
 
 
 def test_pointer_to_another_bucket_is_delivered_unresolved(start_proxy, s3_relay, s3, other_bucket, direct_sqs, queue):
@@ -114,7 +177,7 @@ def test_pointer_to_another_bucket_is_delivered_unresolved(start_proxy, s3_relay
     assert not foreign["ReceiptHandle"].startswith("-..s3BucketName..-")
     assert not [path for _, path in s3_relay.records if other_bucket in path]
     assert refused_count(proxy, "receive") == 1
-    assert "payload outside the payload buckets left alone" in proxy.stderr(whole=True)
+    assert "payload outside the payload locations left alone" in proxy.stderr(whole=True)
     client.delete_message(QueueUrl=queue, ReceiptHandle=foreign["ReceiptHandle"])
     assert s3.get_object(Bucket=other_bucket, Key="secret/report")["Body"].read() == b"someone else's data"
 
@@ -248,6 +311,26 @@ def test_unknown_key_wrong_secret_old_signature_and_none_are_refused(authenticat
     # Within the allowed skew the clock may differ.
     with signing_clock(datetime.timedelta(minutes=-10)):
         client_with(authenticating_proxy).list_queues()
+
+
+def test_headers_that_change_a_request_must_be_signed(authenticating_proxy, relay):
+    """Headers added after botocore signed: x-amz-* ones are refused, trace headers are not."""
+    def adding(headers):
+        client = client_with(authenticating_proxy)
+
+        def add(request, **_):
+            for name, value in headers.items():
+                request.headers[name] = value
+
+        client.meta.events.register_last("before-send.sqs.*", add)
+        return client
+
+    since = len(relay.records)
+    code, status = error_of(lambda: adding({"X-Amz-Sneaky": "1"}).list_queues())
+    assert (code, status) == ("IncompleteSignature", 400)
+    assert relay.records[since:] == []
+    # As the SDKs leave them unsigned: the trace header and the SDK's own user agent.
+    adding({"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793", "X-Amz-User-Agent": "sdk/1"}).list_queues()
 
 
 def test_streamed_send_with_a_wrong_secret_leaves_nothing(authenticating_proxy, relay, s3, direct_sqs, queue):

@@ -38,7 +38,7 @@ struct ReceivePlanTests {
             Self.message(Self.pointer("own", "no-attribute"), size: nil),
         ]
         let (fetches, refused) = plan.fetches(
-            in: messages, buckets: PayloadBuckets(["own"]), heldPayloadLimit: 1024 * 1024)
+            in: messages, locations: PayloadLocations(buckets: ["own"]), heldPayloadLimit: 1024 * 1024)
         #expect(fetches.map(\.index) == [1, 2, 3])
         #expect(fetches.map(\.streams) == [false, true, true])
         #expect(
@@ -130,7 +130,7 @@ struct ReceivePlanTests {
                 .object(["Id": .string("c"), "ReceiptHandle": .string("plain")]),
             ]),
         ])
-        let handles = MarkedHandles(batch, batch: true, buckets: PayloadBuckets(["own"]))
+        let handles = MarkedHandles(batch, batch: true, locations: PayloadLocations(buckets: ["own"]))
         #expect(handles.anyMarked)
         #expect(
             handles.input["Entries"]?.arrayValue?.compactMap { $0["ReceiptHandle"]?.stringValue } == [
@@ -148,7 +148,7 @@ struct ReceivePlanTests {
                 == [PayloadPointer(bucket: "own", key: "k1")])
 
         let single = MarkedHandles(
-            .object(["QueueUrl": .string("q"), "ReceiptHandle": .string("plain")]), batch: false, buckets: .any)
+            .object(["QueueUrl": .string("q"), "ReceiptHandle": .string("plain")]), batch: false, locations: .any)
         #expect(!single.anyMarked && single.payloads.isEmpty)
     }
 }

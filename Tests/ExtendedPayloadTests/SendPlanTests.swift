@@ -113,6 +113,25 @@ struct SendPlanTests {
         #expect(refused == ["k2"])
     }
 
+    @Test func aBodyTheReceivePathWouldRestoreIsRefused() throws {
+        let envelope = SNSEnvelopeTests.envelope()
+        #expect(throws: SQSError.self) {
+            try SendPlan(
+                action: .sendMessage, tree: Self.message(envelope), stored: [:], policy: Self.policy, bucket: "b",
+                newKey: Keys().next)
+        }
+        #expect(throws: SQSError.self) {
+            try SendPlan(
+                action: .sendMessageBatch,
+                tree: Self.batch([Self.message("x", id: "a"), Self.message(envelope, id: "b")]),
+                stored: [:], policy: Self.policy, bucket: nil, newKey: Keys().next)
+        }
+        // A notification without a pointer is any other body.
+        _ = try SendPlan(
+            action: .sendMessage, tree: Self.message(SNSEnvelopeTests.envelope(message: "hello")), stored: [:],
+            policy: Self.policy, bucket: "b", newKey: Keys().next)
+    }
+
     @Test func invalidMessagesAndRepeatedIdsAreRefusedBeforeAnything() {
         #expect(throws: SQSError.self) {
             try SendPlan(

@@ -101,22 +101,31 @@ struct ConfigurationResolverTests {
         }
     }
 
-    @Test func payloadBucketsDefaultToTheBucketAndMustHoldIt() throws {
+    @Test func payloadLocationsDefaultToTheBucketAndMustHoldIt() throws {
         let base = ["AWS_REGION": "us-east-1"]
         func resolve(_ commandLine: [String: String]) throws -> ProxyConfiguration {
             try ConfigurationResolver(commandLine: commandLine, environment: base, file: [:]).resolve()
         }
-        #expect(try resolve(["bucket": "own"]).payloadBuckets == PayloadBuckets(["own"]))
-        #expect(try resolve([:]).payloadBuckets == PayloadBuckets([]))
-        #expect(try resolve(["bucket": "own", "payload-buckets": "*"]).payloadBuckets == .any)
+        #expect(try resolve(["bucket": "own"]).payloadLocations == PayloadLocations(buckets: ["own"]))
+        #expect(try resolve([:]).payloadLocations == PayloadLocations(buckets: []))
+        #expect(try resolve(["bucket": "own", "payload-buckets": "*"]).payloadLocations == .any)
         #expect(
-            try resolve(["bucket": "own", "payload-buckets": "own, theirs"]).payloadBuckets
-                == PayloadBuckets(["own", "theirs"]))
+            try resolve(["bucket": "own", "payload-buckets": "own, theirs"]).payloadLocations
+                == PayloadLocations(buckets: ["own", "theirs"]))
         #expect(throws: ConfigurationError.self) { try resolve(["bucket": "own", "payload-buckets": "theirs"]) }
         let fromEnvironment = try ConfigurationResolver(
             commandLine: [:], environment: base.merging(["SQS_PROXY_PAYLOAD_BUCKETS": "a-b,c-d"]) { $1 }, file: [:]
         ).resolve()
-        #expect(fromEnvironment.payloadBuckets == PayloadBuckets(["a-b", "c-d"]))
+        #expect(fromEnvironment.payloadLocations == PayloadLocations(buckets: ["a-b", "c-d"]))
+        // The default is the bucket under the key prefix; a location must cover where payloads go.
+        let prefixed = try resolve(["bucket": "own", "s3-key-prefix": "app1/"])
+        #expect(prefixed.payloadLocations == PayloadLocations([.init(bucket: "own", prefix: "app1/")]))
+        #expect(
+            try resolve(["bucket": "own", "s3-key-prefix": "app1/", "payload-buckets": "own/app1/,own/shared/"])
+                .payloadLocations.locations?.count == 2)
+        #expect(throws: ConfigurationError.self) {
+            try resolve(["bucket": "own", "s3-key-prefix": "app1/", "payload-buckets": "own/app2/"])
+        }
         #expect(try resolve(["client-credentials": "/etc/keys"]).clientCredentials == "/etc/keys")
         #expect(try resolve([:]).clientCredentials == nil)
     }

@@ -105,7 +105,7 @@ struct ExtendedClientSendTests {
         ExtendedClientSettings(
             policy: OffloadPolicy(maxPayloadSize: 1 << 31, canOffload: true), bucket: "payloads",
             keys: try PayloadKeyGenerator(), putOptions: .init(), retainPayloads: false,
-            ignorePayloadNotFound: ignorePayloadNotFound, payloadBuckets: PayloadBuckets(["payloads"]))
+            ignorePayloadNotFound: ignorePayloadNotFound, payloadLocations: PayloadLocations(buckets: ["payloads"]))
     }
 
     static func client(_ store: FakePayloadStore, _ sqs: FakeSQS) throws -> ExtendedClient {
