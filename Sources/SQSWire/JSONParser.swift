@@ -13,6 +13,11 @@ struct JSONParser {
 
     private static let invalid = SQSError.malformedRequest("The request body is not valid JSON.")
 
+    /// The error for an object that names a member twice.
+    static func repeated(_ name: String) -> SQSError {
+        .invalidParameterValue("The request names the member \(name.prefix(256)) more than once.")
+    }
+
     /// - Parameter shallow: build the top-level value alone; nested objects and arrays are
     ///   checked and become empty ones (a request forwarded as it came needs no more).
     init(_ bytes: UnsafeRawBufferPointer, shallow: Bool = false) {
@@ -80,7 +85,11 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw Self.invalid }
             index += 1
             let value = try parseValue(depth: depth + 1)
-            if !(shallow && depth > 0) { members[key] = value }
+            if !(shallow && depth > 0) {
+                // Parsers read a member named twice differently: what the proxy read must be what
+                // is forwarded.
+                guard members.updateValue(value, forKey: key) == nil else { throw Self.repeated(key) }
+            }
             skipWhitespace()
             guard index < bytes.count else { throw Self.invalid }
             index += 1

@@ -161,15 +161,14 @@ extension RequestSchema {
     private static func indexedValues(prefix: String, in pairs: [(name: String, value: String)])
         throws(SQSError) -> [String]
     {
-        var indexed: [(Int, String)] = []
+        var indexed: [Int: String] = [:]
         for pair in pairs where pair.name.hasPrefix(prefix + ".") {
             let rest = pair.name.dropFirst(prefix.count + 1)
-            guard let index = Int(rest), index > 0 else {
-                throw .invalidParameterValue("The parameter \(pair.name) is not valid.")
+            guard let index = QueryIndex.parse(rest), indexed.updateValue(pair.value, forKey: index) == nil else {
+                throw .invalidParameterValue("The parameter \(pair.name.prefix(256)) is not valid.")
             }
-            indexed.append((index, pair.value))
         }
-        return indexed.sorted { $0.0 < $1.0 }.map(\.1)
+        return indexed.keys.sorted().map { indexed[$0]! }
     }
 
     /// The pairs under `Prefix.N.`, with that prefix removed, grouped and ordered by N.
@@ -179,8 +178,8 @@ extension RequestSchema {
         var groups: [Int: [(name: String, value: String)]] = [:]
         for pair in pairs where pair.name.hasPrefix(prefix + ".") {
             let rest = pair.name.dropFirst(prefix.count + 1)
-            guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]), index > 0 else {
-                throw .invalidParameterValue("The parameter \(pair.name) is not valid.")
+            guard let dot = rest.firstIndex(of: "."), let index = QueryIndex.parse(rest[..<dot]) else {
+                throw .invalidParameterValue("The parameter \(pair.name.prefix(256)) is not valid.")
             }
             groups[index, default: []].append((String(rest[rest.index(after: dot)...]), pair.value))
         }

@@ -121,6 +121,12 @@ public enum SQSRequestDecoder {
         if let queryString, !queryString.isEmpty {
             parameters.pairs.insert(contentsOf: try QueryParameters.parse(Array(queryString.utf8)).pairs, at: 0)
         }
+        // The proxy reads a parameter's first value; SQS may read another: what the proxy read must
+        // be what is forwarded.
+        var names = Set<String>()
+        for pair in parameters.pairs where !names.insert(pair.name).inserted {
+            throw .invalidParameterValue("The request names the parameter \(pair.name.prefix(256)) more than once.")
+        }
         let name = parameters["Action"] ?? ""
         guard let action = SQSAction(rawValue: name) else { throw .invalidAction(name) }
         let queueInPath = path.count > 1

@@ -40,7 +40,7 @@ public struct StreamingFormReader: Sendable {
         if name == "MessageBody" { return 0 }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "SendMessageBatchRequestEntry", parts[2] == "MessageBody",
-            let entry = Int(parts[1]), entry > 0
+            let entry = QueryIndex.parse(parts[1])
         else { return nil }
         return entry
     }

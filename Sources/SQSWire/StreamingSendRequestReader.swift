@@ -90,7 +90,7 @@ public struct StreamingSendRequestReader: Sendable {
             let numbers = Set(
                 parameters.compactMap { parameter -> Int? in
                     guard parameter.name.hasPrefix(prefix) else { return nil }
-                    return Int(parameter.name.dropFirst(prefix.count).prefix { $0 != "." })
+                    return QueryIndex.parse(parameter.name.dropFirst(prefix.count).prefix { $0 != "." })
                 })
             return numbers.filter { $0 < entry }.count
         }
@@ -134,8 +134,13 @@ public struct StreamingSendRequestReader: Sendable {
         case .member(let name, let raw):
             collectedBytes += name.utf8.count + raw.count
             let value = try JSONValue.parse(raw)
-            if inElement { elements[elements.count - 1][name] = value } else { members[name] = value }
+            let earlier =
+                inElement
+                ? elements[elements.count - 1].updateValue(value, forKey: name)
+                : members.updateValue(value, forKey: name)
+            guard earlier == nil else { throw JSONParser.repeated(name) }
         case .elementsStart:
+            guard !sawEntries else { throw JSONParser.repeated("Entries") }
             sawEntries = true
         case .elementStart:
             inElement = true

@@ -192,6 +192,10 @@ FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
         ("AmazonSQS.Explode", b"{}", "InvalidAction", "InvalidAction"),
         ("AmazonSQS.ReceiveMessage", b"{}", "MissingParameter", "MissingParameter"),
         ("AmazonSQS.ListQueues", b"\xff\xfe", "InvalidParameterValue", "InvalidParameterValue"),
+        # Read two ways (the proxy reads one value, SQS may read another): refused.
+        ("AmazonSQS.PurgeQueue", b'{"QueueUrl":"a","QueueUrl":"b"}', "InvalidParameterValue", "InvalidParameterValue"),
+        ("AmazonSQS.SendMessageBatch", b'{"QueueUrl":"u","Entries":[{"Id":"a","Id":"b","MessageBody":"x"}]}',
+         "InvalidParameterValue", "InvalidParameterValue"),
     ],
 )
 def test_json_protocol_errors(proxy, target, body, shape, code):
@@ -209,6 +213,10 @@ def test_json_protocol_errors(proxy, target, body, shape, code):
         (b"Version=2012-11-05", "InvalidAction"),
         (b"Action=ListQueues&QueueNamePrefix=%zz", "InvalidParameterValue"),
         (b"Action=DeleteQueue&Version=2012-11-05", "MissingParameter"),
+        # Read two ways: a name given twice, an index written other than as a plain decimal.
+        (b"Action=PurgeQueue&QueueUrl=a&QueueUrl=b", "InvalidParameterValue"),
+        (b"Action=SendMessageBatch&QueueUrl=u&SendMessageBatchRequestEntry.01.Id=a"
+         b"&SendMessageBatchRequestEntry.01.MessageBody=b", "InvalidParameterValue"),
     ],
 )
 def test_query_protocol_errors(proxy, body, code):

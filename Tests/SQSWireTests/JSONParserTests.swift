@@ -54,8 +54,14 @@ struct JSONParserTests {
         #expect(try JSONValue.parse(Array("-12".utf8)) == .integer(-12))
     }
 
-    @Test func laterDuplicateKeysWin() throws {
-        #expect(try JSONValue.parse(Array(#"{"a":1,"a":2}"#.utf8)) == .object(["a": .integer(2)]))
+    @Test func aMemberNamedTwiceIsRefusedWhereverItIsRead() throws {
+        for document in [#"{"a":1,"a":2}"#, #"{"a":{"b":1,"b":1}}"#, #"[{"c":1,"c":2}]"#] {
+            let error = #expect(throws: SQSError.self) { try JSONValue.parse(Array(document.utf8)) }
+            #expect(error?.shape == "InvalidParameterValue")
+        }
+        // Shallow, as a forwarded request is read: only the top level is read, so only it counts.
+        #expect(throws: SQSError.self) { try JSONValue.parse(Array(#"{"a":1,"a":2}"#.utf8), shallow: true) }
+        #expect(try JSONValue.parse(Array(#"{"a":{"b":1,"b":2}}"#.utf8), shallow: true) == .object(["a": .object([:])]))
     }
 
     @Test(arguments: [

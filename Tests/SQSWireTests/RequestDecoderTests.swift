@@ -105,6 +105,25 @@ struct RequestDecoderTests {
         }
     }
 
+    @Test func whatCouldBeReadTwoWaysIsRefused() throws {
+        let send = "Action=SendMessageBatch&QueueUrl=u&SendMessageBatchRequestEntry.1.Id=a"
+        for body in [
+            "Action=ListQueues&QueueNamePrefix=a&QueueNamePrefix=b",
+            "Action=PurgeQueue&QueueUrl=u&QueueUrl=v",
+            send + "&SendMessageBatchRequestEntry.01.MessageBody=b",
+            send + "&SendMessageBatchRequestEntry.+1.MessageBody=b",
+            "Action=ReceiveMessage&QueueUrl=u&AttributeName.1=All&AttributeName.01=x",
+            "Action=ReceiveMessage&QueueUrl=u&AttributeName.1234567890=All",
+        ] {
+            let error = #expect(throws: SQSError.self) { try decodeQuery(body) }
+            #expect(error?.shape == "InvalidParameterValue", "\(body)")
+        }
+        // The same name in the URL and the body is a name given twice.
+        #expect(throws: SQSError.self) { try decodeQuery("Action=ListQueues", queryString: "Action=ListQueues") }
+        #expect(QueryIndex.parse("10") == 10)
+        for text in ["", "0", "01", "+1", "-1", " 1", "1a", "1234567890"] { #expect(QueryIndex.parse(text) == nil) }
+    }
+
     @Test func queryQueueURLMayComeFromThePath() throws {
         let request = try decodeQuery("Action=PurgeQueue", path: "/123456789012/orders")
         #expect(request.action == .purgeQueue)
