@@ -179,6 +179,8 @@ struct ExtendedClient: Sendable {
         guard !fetches.isEmpty || (plan.addsGroupID && !messages.isEmpty) else { return response }
 
         let payloads = await fetch(fetches)
+        // The client went away (the receive was abandoned): nothing is decided for nobody.
+        guard !Task.isCancelled else { throw .serviceUnavailable("The client went away.") }
         let decisions = plan.decisions(
             for: messages, fetches: fetches, outcomes: payloads.map(Self.outcome),
             ignorePayloadNotFound: settings.ignorePayloadNotFound)

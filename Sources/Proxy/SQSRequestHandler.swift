@@ -129,6 +129,8 @@ public struct SQSRequestHandler: RequestResponder {
             logger.debug("rejected", metadata: ["error": "\(error)"])
             return Self.refusal(error, context: context)
         }
+        // A client that goes away abandons a request that changes nothing (a long poll included).
+        if decoded.action.changesNothing { ClientPresence.current?.allowAbandoning() }
         var response = await answer(decoded, client: client, context: context, stored: read?.stored ?? [:])
         if let clientOrigin { response = pointAtProxy(response, of: decoded, origin: clientOrigin) }
         return response

@@ -35,6 +35,18 @@ public enum SQSAction: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether the operation only reads: abandoned when its client goes away, since nobody would
+    /// see its answer (a receive's messages come back after their visibility timeout).
+    public var changesNothing: Bool {
+        switch self {
+        case .getQueueAttributes, .getQueueUrl, .listDeadLetterSourceQueues, .listMessageMoveTasks, .listQueueTags,
+            .listQueues, .receiveMessage:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// Whether the extended client rewrites this operation's request or response.
     public var isRewritten: Bool {
         RequestSchema.forAction(self) != nil

@@ -128,10 +128,21 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
     /// The reads of one wakeup of a connection.
     static var readsPerWakeup: UInt { 4 }
 
+    /// Serves one connection. When its client goes away while the request in progress may be
+    /// abandoned (``ClientPresence``), the serving is cancelled: the request's upstream calls and
+    /// their connections are given up.
     private func serve(_ connection: Connection) async {
+        let presence = ClientPresence()
+        connection.channel.closeFuture.whenComplete { _ in presence.clientLeft() }
         do {
             try await connection.executeThenClose { inbound, outbound in
-                try await serveRequests(inbound: inbound, outbound: outbound)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await serveRequests(inbound: inbound, outbound: outbound, presence: presence) }
+                    group.addTask { await presence.abandoned() }
+                    // Whichever ends first ends the other: the connection was served, or abandoned.
+                    defer { group.cancelAll() }
+                    try await group.next()
+                }
             }
         } catch {
             logger.debug("connection closed", metadata: ["error": "\(error)"])
@@ -141,7 +152,7 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
     /// Answers the requests of one connection in order, until it ends or one is not kept alive.
     func serveRequests(
         inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, presence: ClientPresence = ClientPresence()
     ) async throws {
         var parts = inbound.makeAsyncIterator()
         while let part = try await parts.next() {
@@ -149,12 +160,16 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
             let started = ContinuousClock.now
             let lease = memoryBudget.map(MemoryLease.init)
             defer { lease?.end() }
+            presence.requestBegins()
             let (response, reusable) = try await MemoryLease.$current.withValue(lease) {
-                try await answer(head, parts: &parts, outbound: outbound, lease: lease)
+                try await ClientPresence.$current.withValue(presence) {
+                    try await answer(head, parts: &parts, outbound: outbound, lease: lease)
+                }
             }
             let keepAlive = reusable && head.isKeepAlive
             lease?.charge(response.body.readableBytes)
             try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
+            presence.requestBegins()
             logAnswered(response, duration: ContinuousClock.now - started)
             guard keepAlive else { return }
         }

@@ -3,10 +3,13 @@
 moto accepts any signature, so the tests put this relay in front of it: each request the proxy
 sends upstream is verified with botocore's own signer against the proxy's credentials, recorded,
 and only then forwarded to moto. A request with a bad signature gets a 403 and never reaches moto.
+A long poll is held here as SQS holds one (moto's own would go on taking messages for a client that
+left): short polls to moto until messages come, the time is up or the client goes away.
 """
 
 import http.client
 import json
+import select
 import socket
 import struct
 import threading
@@ -36,6 +39,60 @@ def deliver(handler, upstream, body):
 def forward(handler, upstream, body):
     """Sends the request `handler` is serving to `upstream` and copies the answer back."""
     copy_answer(handler, *deliver(handler, upstream, body))
+
+
+def long_poll_seconds(headers, body):
+    """The WaitTimeSeconds of a ReceiveMessage in either protocol (0 when absent)."""
+    try:
+        if "x-amz-target" in headers:
+            return int(json.loads(body or b"{}").get("WaitTimeSeconds") or 0)
+        return int(parse_qs(body.decode("utf-8", "replace")).get("WaitTimeSeconds", ["0"])[0])
+    except ValueError:
+        return 0
+
+
+def without_wait(headers, body):
+    """The ReceiveMessage body with WaitTimeSeconds 0: one short poll."""
+    if "x-amz-target" in headers:
+        document = json.loads(body)
+        document["WaitTimeSeconds"] = 0
+        return json.dumps(document).encode()
+    pairs = [p for p in body.split(b"&") if not p.startswith(b"WaitTimeSeconds=")]
+    return b"&".join(pairs + [b"WaitTimeSeconds=0"])
+
+
+def client_gone(connection):
+    """Whether the relay's client closed its connection (nothing else is sent on it while it waits)."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def long_poll(handler, relay, headers, body, seconds):
+    """A long poll as SQS holds one, on moto's short polls: it ends with the first messages, when its
+    time is up, or when its client goes away (nothing is taken for a client that left)."""
+    deadline = time.time() + seconds
+    short = without_wait(headers, body)
+    with relay.lock:
+        relay.long_polls += 1
+    try:
+        while True:
+            if client_gone(handler.connection):
+                handler.close_connection = True
+                return
+            response, payload = deliver(handler, relay.upstream, short)
+            has_messages = b'"Messages"' in payload or b"<Message>" in payload
+            if response.status != 200 or has_messages or time.time() >= deadline:
+                copy_answer(handler, response, payload)
+                return
+            time.sleep(0.1)
+    finally:
+        with relay.lock:
+            relay.long_polls -= 1
 
 
 def copy_answer(handler, response, payload):
@@ -157,6 +214,8 @@ class SigV4Relay:
     served_faults: dict = field(default_factory=dict)
     # How long a "timeout" fault holds its request before closing the connection.
     timeout_seconds: float = 5.0
+    # Long polls in progress (see long_poll).
+    long_polls: int = 0
 
     def verify(self, method, path, headers, body):
         authorization = headers.get("authorization", "")
@@ -239,6 +298,10 @@ class SigV4Relay:
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
+                    return
+                seconds = long_poll_seconds(headers, body) if action == "ReceiveMessage" else 0
+                if seconds > 0:
+                    long_poll(self, relay, headers, body, seconds)
                     return
                 forward(self, relay.upstream, body)
 

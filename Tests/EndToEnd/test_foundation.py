@@ -11,6 +11,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import botocore.exceptions
 import pytest
 from botocore.exceptions import ClientError
 
@@ -350,6 +351,30 @@ def test_oversized_request_is_refused_and_the_connection_kept(relay, moto, queue
         assert small.alive()
     finally:
         small.stop()
+
+
+def test_clients_that_hang_up_abandon_their_long_polls(start_proxy, relay, direct_sqs):
+    """A long poll whose client left is given up upstream: no message is taken for nobody."""
+    proxy = start_proxy("--max-connections", "64")
+    queue = direct_sqs.create_queue(QueueName=unique("abandoned"))["QueueUrl"]
+    impatient = make_client(proxy.endpoint, read_timeout=1, retries={"total_max_attempts": 1, "mode": "standard"})
+
+    def poll_and_hang_up(_):
+        with pytest.raises(botocore.exceptions.ReadTimeoutError):
+            impatient.receive_message(QueueUrl=queue, WaitTimeSeconds=20)
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        list(pool.map(poll_and_hang_up, range(40)))
+    # The long polls SQS holds end once the proxy gave them up (they would run for 20 s).
+    deadline = time.time() + 15
+    while relay.long_polls and time.time() < deadline:
+        time.sleep(0.2)
+    assert relay.long_polls == 0, f"{relay.long_polls} long polls still held for clients that left"
+    direct_sqs.send_message(QueueUrl=queue, MessageBody="for the next client")
+    received = make_client(proxy.endpoint).receive_message(QueueUrl=queue, WaitTimeSeconds=5)
+    assert [m["Body"] for m in received["Messages"]] == ["for the next client"]
+    assert proxy.alive(), proxy.stderr()
+    direct_sqs.delete_queue(QueueUrl=queue)
 
 
 def test_long_poll_waits_twelve_seconds(sqs, queue_url):
