@@ -57,6 +57,8 @@ for fault, seen in SQS_ERRORS.items():
     for action in ("ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility",
                    "ChangeMessageVisibilityBatch"):
         MATRIX[(action, "SQS", fault)] = (seen, 1, "1")
+# A part fails and so does the abort that follows: the incomplete upload is left for the lifecycle rule.
+MATRIX[("SendMessage streamed", "S3 abort", "500")] = ("InternalFailure", 0, "0 + 1 upload")
 for delete in ("DeleteMessage", "DeleteMessageBatch"):
     for fault in S3_FAULTS:
         # SQS deleted the message; the payload's delete failed (logged), except a slow answer to a
@@ -72,9 +74,12 @@ GONE = {
     ("ReceiveMessage streamed", "client", "gone mid-answer"): ("nothing", 1, "1"),
     ("SendMessage streamed", "client", "gone mid-body"): ("nothing", 0, "0"),
     ("SendMessage streamed", "proxy", "SIGKILL mid-body"): ("nothing", 0, "0 + 1 upload"),
+    # Killed once the payload was stored, before SQS took its message: an orphan for the lifecycle rule.
+    ("SendMessage", "proxy", "SIGKILL before SQS"): ("nothing", 0, "1"),
 }
 
-READ_TIMEOUT = 2
+# Long enough for moto under the load of parallel workers; each slow fault waits it out.
+READ_TIMEOUT = 5
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +135,10 @@ def test_fault(action, where, fault, start_proxy, s3_relay, relay, s3, direct_sq
     faulted = where.split()[1] if on_s3 else action.split()[0]
     relay.timeout_seconds = READ_TIMEOUT + 2
     uploads_before = pending_uploads(s3, prefix)
-    faults[faulted] = fault
+    # An abort follows a part that failed: both fail.
+    faulted_too = ["part"] if faulted == "abort" else []
+    for call in [faulted, *faulted_too]:
+        faults[call] = fault
     try:
         seen = act() or "ok"
     except ClientError as error:
@@ -138,7 +146,8 @@ def test_fault(action, where, fault, start_proxy, s3_relay, relay, s3, direct_sq
     except (BotoCoreError, ConnectionError):
         seen = "connection closed"
     finally:
-        faults.pop(faulted, None)
+        for call in [faulted, *faulted_too]:
+            faults.pop(call, None)
     served = (s3_relay if on_s3 else relay).served_faults
     assert served.get(faulted), f"the fault at {where} was never reached"
     served.clear()
@@ -230,6 +239,24 @@ def test_gone(action, where, fault, start_proxy, s3_relay, relay, s3, direct_sqs
         connection = socket.create_connection((endpoint.hostname, endpoint.port), timeout=10)
         connection.sendall(opening.encode())
         connection.close()
+    elif fault == "SIGKILL before SQS":
+        # SQS holds the send (it never reaches moto) while the proxy is killed.
+        relay.timeout_seconds = 10
+        relay.faults["SendMessage"] = "timeout"
+        try:
+            body = json.dumps({"QueueUrl": queue, "MessageBody": payload(THRESHOLD + 1)}).encode()
+            connection = socket.create_connection((endpoint.hostname, endpoint.port), timeout=10)
+            connection.sendall(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            deadline = time.time() + 10
+            while time.time() < deadline and not relay.served_faults.get("SendMessage"):
+                time.sleep(0.05)
+            assert relay.served_faults.get("SendMessage"), "the send never reached SQS"
+            proxy.process.kill()
+            proxy.process.wait(10)
+            connection.close()
+        finally:
+            relay.faults.pop("SendMessage", None)
+            relay.served_faults.clear()
     elif fault == "gone before the answer":
         document = {"QueueUrl": queue}
         if target == "SendMessage":
