@@ -17,7 +17,7 @@ command -v wrk > /dev/null && command -v nginx > /dev/null || {
 scripts/e2e-venvs bench
 swift build -c release --product sqs-extended-proxy
 (cd Benchmarks && swift build -c release --product StackFloor)
-cd benchmarks
+cd Benchmarks
 ../.venv-bench/bin/python small_messages.py ${SMALL_ARGS:-}
 ../.venv-bench/bin/python large_vs_library.py ${LARGE_ARGS:-}
 ../.venv-bench/bin/python plot.py

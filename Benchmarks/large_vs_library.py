@@ -21,7 +21,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="300K:20,5M:8,50M:2", help="SIZE:COUNT pairs (K and M are KiB and MiB)")
     parser.add_argument("--proxy", default=str(ROOT / ".build" / "release" / "sqs-extended-proxy"))
-    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "large-vs-library.json"))
+    parser.add_argument("--output", default=str(ROOT / "Benchmarks" / "results" / "large-vs-library.json"))
     options = parser.parse_args()
 
     def parse(text):
@@ -50,7 +50,7 @@ def main():
                 measured.reset_peak()
                 cpu = measured.cpu_seconds()
                 output = subprocess.run(
-                    [sys.executable, str(ROOT / "benchmarks" / "sqs_worker.py"), path, endpoint, queue, BUCKET,
+                    [sys.executable, str(ROOT / "Benchmarks" / "sqs_worker.py"), path, endpoint, queue, BUCKET,
                      str(size), str(count)],
                     capture_output=True, text=True, check=True,
                 ).stdout

@@ -168,7 +168,7 @@ def main():
     parser.add_argument("--size", type=int, default=5 * MIB)
     parser.add_argument("--settle", type=float, default=8, help="seconds the hostile connections run first")
     parser.add_argument("--proxy-args", default="", help="extra proxy options, space-separated")
-    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "memory-under-load.json"))
+    parser.add_argument("--output", default=str(ROOT / "Benchmarks" / "results" / "memory-under-load.json"))
     options = parser.parse_args()
 
     children = []

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "benchmarks" / "results" / "small-messages.json"
+source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "Benchmarks" / "results" / "small-messages.json"
 target = source.with_suffix(".png")
 runs = [r for r in json.loads(source.read_text())["runs"] if r["backend"] == "fixed"]
 actions = sorted({r["action"] for r in runs}, reverse=True)

@@ -61,7 +61,7 @@ def wait_for(port, process, timeout=30):
 def start_nginx(template, **ports):
     directory = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
     (directory / "tmp").mkdir()
-    text = (ROOT / "benchmarks" / template).read_text()
+    text = (ROOT / "Benchmarks" / template).read_text()
     for name, value in ports.items():
         text = text.replace(f"__{name.upper()}__", str(value))
     (directory / "nginx.conf").write_text(text)
@@ -94,7 +94,7 @@ def wrk(url, queue, action, connections, seconds, timeout):
     environment = {**os.environ, "QUEUE_URL": queue, "ACTION": action}
     command = [
         "wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", f"{timeout}s",
-        "-s", str(ROOT / "benchmarks" / "sqs-call.lua"), url,
+        "-s", str(ROOT / "Benchmarks" / "sqs-call.lua"), url,
     ]
     output = subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout
     match = re.search(r"RESULT (.*)", output)
@@ -177,7 +177,7 @@ def main():
         "--stack-floor", default=str(ROOT / "Benchmarks" / ".build" / "release" / "StackFloor"),
         help="the StackFloor executable; the server and stack paths are left out if it is missing",
     )
-    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "small-messages.json"))
+    parser.add_argument("--output", default=str(ROOT / "Benchmarks" / "results" / "small-messages.json"))
     options = parser.parse_args()
     connections = [int(c) for c in options.connections.split(",")]
     actions = options.actions.split(",")
