@@ -54,6 +54,14 @@ public struct SQSError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The request body is larger than the proxy accepts.
+    /// SQS's answer to a batch of more than ``maxBatchEntries`` entries.
+    public static let tooManyEntries = SQSError(
+        shape: "TooManyEntriesInBatchRequest", queryCode: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+        message: "Maximum number of entries per request are \(maxBatchEntries).")
+
+    /// The most entries of a batch request, SQS's limit.
+    public static let maxBatchEntries = 10
+
     public static func requestTooLarge(limit: Int) -> SQSError {
         SQSError(
             shape: "InvalidParameterValue", status: 400,

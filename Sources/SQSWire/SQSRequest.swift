@@ -103,6 +103,7 @@ public enum SQSRequestDecoder {
             throw .missingParameter(member, action: action)
         }
         let tree = RequestSchema.forAction(action) != nil ? document : nil
+        try checkBatchSize(tree)
         return SQSRequest(action: action, wireProtocol: .json, input: .json(document), tree: tree)
     }
 
@@ -135,7 +136,15 @@ public enum SQSRequestDecoder {
             throw .missingParameter(member, action: action)
         }
         let tree = try RequestSchema.forAction(action)?.tree(from: parameters)
+        try checkBatchSize(tree)
         return SQSRequest(action: action, wireProtocol: .query, input: .query(parameters), tree: tree)
+    }
+
+    /// Refuses a batch of the rewritten actions with more entries than SQS takes, before anything
+    /// is stored or sent for it.
+    private static func checkBatchSize(_ tree: JSONValue?) throws(SQSError) {
+        guard let entries = tree?["Entries"]?.arrayValue, entries.count > SQSError.maxBatchEntries else { return }
+        throw .tooManyEntries
     }
 }
 

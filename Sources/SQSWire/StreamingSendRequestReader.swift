@@ -143,6 +143,8 @@ public struct StreamingSendRequestReader: Sendable {
             guard !sawEntries else { throw JSONParser.repeated("Entries") }
             sawEntries = true
         case .elementStart:
+            // Refused at the eleventh entry, before its body is read or stored.
+            guard elements.count < SQSError.maxBatchEntries else { throw SQSError.tooManyEntries }
             inElement = true
             elements.append([:])
         case .elementEnd:
@@ -162,6 +164,7 @@ public struct StreamingSendRequestReader: Sendable {
         guard startedEntries.insert(entry).inserted else {
             throw SQSError.invalidParameterValue("The parameter \(name) is given twice.")
         }
+        guard startedEntries.count <= SQSError.maxBatchEntries else { throw SQSError.tooManyEntries }
         try handle(.bodyStart(entry: entry))
     }
 

@@ -304,6 +304,16 @@ def test_batch_with_repeated_ids_leaves_s3_as_it_was(esqs, s3, relay, queue):
     assert not reached_sqs(relay, before_records, "SendMessageBatch")
 
 
+def test_a_batch_of_eleven_entries_is_refused_and_leaves_nothing(extended_proxy, s3, relay, queue):
+    client = make_client(extended_proxy.endpoint, parameter_validation=False)
+    before_objects, before_records = set(objects(s3)), len(relay.records)
+    entries = [{"Id": str(i), "MessageBody": payload(300_000, str(i))} for i in range(11)]
+    with pytest.raises(client.exceptions.TooManyEntriesInBatchRequest):
+        client.send_message_batch(QueueUrl=queue, Entries=entries)
+    assert set(objects(s3)) == before_objects
+    assert not reached_sqs(relay, before_records, "SendMessageBatch")
+
+
 def test_batch_with_one_invalid_entry_writes_nothing(esqs, s3, relay, queue):
     before_objects, before_records = set(objects(s3)), len(relay.records)
     with pytest.raises(ClientError) as raised:

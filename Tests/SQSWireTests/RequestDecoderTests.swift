@@ -124,6 +124,25 @@ struct RequestDecoderTests {
         for text in ["", "0", "01", "+1", "-1", " 1", "1a", "1234567890"] { #expect(QueryIndex.parse(text) == nil) }
     }
 
+    @Test func aBatchOfMoreThanTenEntriesIsRefusedAsSQSRefusesIt() throws {
+        func json(_ count: Int) -> String {
+            let entries = (1...count).map { #"{"Id":"e\#($0)","ReceiptHandle":"h"}"# }.joined(separator: ",")
+            return #"{"QueueUrl":"u","Entries":["# + entries + "]}"
+        }
+        func query(_ count: Int) -> String {
+            "Action=DeleteMessageBatch&QueueUrl=u"
+                + (1...count).map {
+                    "&DeleteMessageBatchRequestEntry.\($0).Id=e\($0)&DeleteMessageBatchRequestEntry.\($0).ReceiptHandle=h"
+                }
+                .joined()
+        }
+        #expect(try decodeJSON("DeleteMessageBatch", json(10)).tree?["Entries"]?.arrayValue?.count == 10)
+        #expect(try decodeQuery(query(10)).tree?["Entries"]?.arrayValue?.count == 10)
+        #expect(throws: SQSError.tooManyEntries) { try decodeJSON("DeleteMessageBatch", json(11)) }
+        #expect(throws: SQSError.tooManyEntries) { try decodeQuery(query(11)) }
+        #expect(SQSError.tooManyEntries.queryCode == "AWS.SimpleQueueService.TooManyEntriesInBatchRequest")
+    }
+
     @Test func queryQueueURLMayComeFromThePath() throws {
         let request = try decodeQuery("Action=PurgeQueue", path: "/123456789012/orders")
         #expect(request.action == .purgeQueue)

@@ -132,6 +132,33 @@ struct StreamingSendRequestReaderTests {
         #expect(request.tree?["Entries"]?.arrayValue?.compactMap { $0["Id"]?.stringValue } == ["a", "b", "c"])
     }
 
+    @Test(arguments: [SQSProtocol.json, .query])
+    func theEleventhEntryIsRefusedBeforeItsBodyIsRead(_ wireProtocol: SQSProtocol) throws {
+        let document: String
+        if wireProtocol == .json {
+            let entries = (1...11).map { #"{"Id":"e\#($0)","MessageBody":"body \#($0)"}"# }.joined(separator: ",")
+            document = #"{"QueueUrl":"u","Entries":["# + entries + "]}"
+        } else {
+            document =
+                "Action=SendMessageBatch&QueueUrl=u"
+                + (1...11).map {
+                    "&SendMessageBatchRequestEntry.\($0).Id=e\($0)&SendMessageBatchRequestEntry.\($0).MessageBody=b"
+                }
+                .joined()
+        }
+        var reader = StreamingSendRequestReader(wireProtocol: wireProtocol, maxMemberSize: 1 << 20)
+        var started: [Int] = []
+        let error = #expect(throws: SQSError.self) {
+            try Array(document.utf8).withUnsafeBytes { bytes in
+                try reader.read(bytes) { event in
+                    if case .bodyStart(let entry) = event { started.append(entry) }
+                }
+            }
+        }
+        #expect(error == .tooManyEntries)
+        #expect(started.count == 10)
+    }
+
     @Test func bodiesCanBeReplaced() throws {
         let outcome = try read(Array(Self.queryBatch.utf8), wireProtocol: .query, cuts: [100])
         let request = try outcome.reader.request(bodies: [2: "pointer"], action: nil, path: "/", queryString: nil)
