@@ -12,6 +12,10 @@ public struct RequestContext: Sendable {
     public let contentType: String?
     /// The declared `Content-Length`; nil for a chunked body.
     public let declaredLength: Int?
+    /// The action a JSON request names, nil for a Query request (it names its action in the body)
+    /// or an unknown one: whether the body streams, and the request log of a request refused before
+    /// it was decoded.
+    public let namedAction: SQSAction?
     /// Whether the body is read as a stream, its largest size and the most of it held at once.
     public let body: RequestLimits.Body
 
@@ -21,15 +25,12 @@ public struct RequestContext: Sendable {
         contentType = head.headers.first(name: "content-type")
         wireProtocol = SQSRequestDecoder.wireProtocol(target: target, contentType: contentType)
         declaredLength = head.headers.first(name: "content-length").flatMap(Int.init)
+        namedAction = try? SQSRequestDecoder.jsonAction(target: target)
         body = limits.body(
-            wireProtocol: wireProtocol, namedAction: try? SQSRequestDecoder.jsonAction(target: target),
-            contentType: contentType, declaredLength: declaredLength)
+            wireProtocol: wireProtocol, namedAction: namedAction, contentType: contentType,
+            declaredLength: declaredLength)
     }
 
     /// Whether the body is read as a stream: a send that may carry a body over the threshold.
     public var streams: Bool { body.streams }
-
-    /// The action a JSON request names, nil for a Query request (it names its action in the body)
-    /// or an unknown one; for the request log of a request refused before it was decoded.
-    public var namedAction: SQSAction? { try? SQSRequestDecoder.jsonAction(target: target) }
 }

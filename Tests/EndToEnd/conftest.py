@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -39,30 +41,38 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for_port(port, process, timeout=30):
+def serves_moto(port, process, timeout=30):
+    """Whether moto itself answers on `port`: the port a free port was may be taken by another
+    worker's listener before moto binds it (moto then exits, and something else answers there)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode}")
+            return False
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=2) as answer:
+                return answer.status == 200 and process.poll() is None
+        except (OSError, urllib.error.HTTPError):
             time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
+    return False
 
 
 @pytest.fixture(scope="session")
 def moto():
-    port = free_port()
     python = os.environ.get("E2E_MOTO_PYTHON", sys.executable)
-    process = subprocess.Popen(
-        [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    for _ in range(5):
+        port = free_port()
+        process = subprocess.Popen(
+            [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if serves_moto(port, process):
+            break
+        process.kill()
+        process.wait(10)
+    else:
+        raise RuntimeError("moto server did not start on a free port in five tries")
     try:
-        wait_for_port(port, process)
         yield ("127.0.0.1", port)
     finally:
         process.terminate()
