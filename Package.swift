@@ -176,7 +176,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TextCodingTests", dependencies: ["TextCoding"]),
-        .testTarget(name: "SQSWireTests", dependencies: ["SQSWire"]),
+        .testTarget(name: "SQSWireTests", dependencies: ["SQSWire", "CMallocTuning"]),
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
         .testTarget(name: "RequestLimitsTests", dependencies: ["RequestLimits", "SQSWire"]),
         .testTarget(

@@ -13,3 +13,11 @@ __attribute__((constructor)) static void c_malloc_tuning_fix_mmap_threshold(void
     mallopt(M_MMAP_THRESHOLD, c_malloc_tuning_mmap_threshold);
 }
 #endif
+
+size_t c_malloc_tuning_bytes_in_use(void) {
+#if defined(__GLIBC__)
+    return mallinfo2().uordblks;
+#else
+    return 0;
+#endif
+}

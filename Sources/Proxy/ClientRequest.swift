@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SQSWire
+import ServerEdge
 
 /// An HTTP request as the proxy received it from a client.
 public struct ClientRequest: Sendable {
@@ -25,14 +26,21 @@ public struct ClientRequest: Sendable {
 }
 
 extension ClientRequest {
-    /// The request as a form POST to its path, `parameters` (its query string's included) in the body.
-    func formPost(_ parameters: QueryParameters) -> ClientRequest {
+    /// The request as a form POST to its path, `parameters` (its query string's included) in the
+    /// body, which is counted in the request's memory lease.
+    func formPost(_ parameters: QueryParameters) throws(SQSError) -> ClientRequest {
         var head = head
         head.method = .POST
         head.uri = path
         head.headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
-        var request = ClientRequest(head: head, body: ByteBuffer(bytes: parameters.encoded()))
+        var request = ClientRequest(head: head, body: try Self.heldBody(parameters.encoded()))
         request.streamed = streamed
         return request
+    }
+
+    /// A body written for SQS, counted in the request's memory lease.
+    static func heldBody(_ bytes: [UInt8]) throws(SQSError) -> ByteBuffer {
+        try MemoryLease.reserveInCurrent(bytes.count)
+        return ByteBuffer(bytes: bytes)
     }
 }

@@ -99,7 +99,7 @@ struct ExtendedClient: Sendable {
             let contentDeduplication = try await needsDeduplicationID(queueURL: queueURL(of: request, client: client))
             try await upload(plan.uploads, bucket: plan.bucket)
             owned = plan.keys
-            let (upstreamRequest, body) = encoded(
+            let (upstreamRequest, body) = try encoded(
                 request, input: plan.input(tree, contentDeduplication: contentDeduplication), client: client)
             outcome = await upstream.send(upstreamRequest, body: body, action: request.action)
         } catch {
@@ -439,18 +439,19 @@ struct ExtendedClient: Sendable {
     private func forward(_ request: SQSRequest, input: JSONValue, client: ClientRequest) async throws(SQSError)
         -> ProxyResponse
     {
-        let (upstreamRequest, body) = encoded(request, input: input, client: client)
+        let (upstreamRequest, body) = try encoded(request, input: input, client: client)
         return try await upstream.forward(upstreamRequest, body: body, action: request.action)
     }
 
     /// The request for SQS with its input re-encoded from `input` in the request's own protocol.
-    private func encoded(_ request: SQSRequest, input: JSONValue, client: ClientRequest) -> (ClientRequest, ByteBuffer)
-    {
+    private func encoded(_ request: SQSRequest, input: JSONValue, client: ClientRequest) throws(SQSError) -> (
+        ClientRequest, ByteBuffer
+    ) {
         switch request.input {
         case .json:
-            return (client, ByteBuffer(bytes: input.serialized()))
+            return (client, try ClientRequest.heldBody(input.serialized()))
         case .query(let original):
-            let post = client.formPost(
+            let post = try client.formPost(
                 RequestSchema.forAction(request.action)!.parameters(
                     from: input, action: request.action, original: original))
             return (post, post.body)

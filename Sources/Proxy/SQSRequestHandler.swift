@@ -111,11 +111,7 @@ public struct SQSRequestHandler: RequestResponder {
             if let read {
                 decoded = read.request
             } else {
-                decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
-                    try SQSRequestDecoder.decode(
-                        target: context.target, contentType: context.contentType, path: request.path,
-                        queryString: request.queryString, body: bytes)
-                }
+                decoded = try decode(request, context: context)
             }
             try pointUpstream(&decoded, client: &client)
             if queueURLs.rewritesAnswers && decoded.action.answersQueueURLs {
@@ -136,6 +132,20 @@ public struct SQSRequestHandler: RequestResponder {
         return response
     }
 
+    /// Decodes a request held whole. What its parse may build is taken of the memory lease first
+    /// (``ParseCost/limit(forLength:)``), and what it did not build is given back.
+    private func decode(_ request: ClientRequest, context: RequestContext) throws(SQSError) -> SQSRequest {
+        let limit = ParseCost.limit(forLength: request.body.readableBytes + request.queryString.utf8.count)
+        try MemoryLease.reserveInCurrent(limit)
+        let decoded = try request.body.withUnsafeReadableBytes { bytes throws(SQSError) in
+            try SQSRequestDecoder.decode(
+                target: context.target, contentType: context.contentType, path: request.path,
+                queryString: request.queryString, body: bytes)
+        }
+        MemoryLease.current?.release(limit - decoded.heldBytes)
+        return decoded
+    }
+
     /// Points the request's queue URL at SQS when it names another host; the request is then
     /// written again: a JSON one with that member's value replaced and every other byte kept.
     private func pointUpstream(_ decoded: inout SQSRequest, client: inout ClientRequest) throws(SQSError) {
@@ -151,10 +161,10 @@ public struct SQSRequestHandler: RequestResponder {
                     JSONMemberRange.replacing("QueueUrl", withString: upstreamURL, in: $0)
                 })
             else { throw .malformedRequest("The request names QueueUrl more than once.") }
-            client.body = ByteBuffer(bytes: spliced)
+            client.body = try ClientRequest.heldBody(spliced)
             client.bodySHA256 = nil
         case .query(let parameters):
-            client = client.formPost(parameters)
+            client = try client.formPost(parameters)
         }
     }
 

@@ -23,6 +23,8 @@ struct StreamingSendReading {
     /// Unescaped bytes of the current body read but not yet handed on.
     private var held = ByteBuffer()
     private var heldBodiesBytes = 0
+    /// What the reader built, as far as the memory lease counts it.
+    private var countedTally = 0
     private(set) var bodyLength = 0
     private(set) var bodyEnded = false
     private var md5 = Insecure.MD5()
@@ -169,11 +171,15 @@ struct StreamingSendReading {
         return held
     }
 
-    /// Refuses a request that holds more than `maxHeldBytes` besides the bodies stored in S3.
-    private func checkHeldBytes() throws(SQSError) {
-        guard reader.collectedBytes + heldBodiesBytes <= maxHeldBytes else {
+    /// Refuses a request that holds more than `maxHeldBytes` besides the bodies stored in S3, and
+    /// takes what the reader built of the request's memory lease.
+    private mutating func checkHeldBytes() throws(SQSError) {
+        guard reader.tally.bytes + heldBodiesBytes <= maxHeldBytes else {
             throw .invalidParameterValue("The request holds more than \(maxHeldBytes) bytes besides stored payloads.")
         }
+        let grown = reader.tally.bytes - countedTally
+        try MemoryLease.reserveInCurrent(grown)
+        countedTally += grown
     }
 
     private mutating func nextEvent() async throws -> StreamingSendRequestReader.Event? {
@@ -188,6 +194,7 @@ struct StreamingSendReading {
                 try checkHeldBytes()
             } else {
                 try reader.finish { events.append($0) }
+                try checkHeldBytes()
                 requestEnded = true
             }
         }

@@ -1,6 +1,7 @@
 /// A recursive-descent JSON parser straight into ``JSONValue`` (RFC 8259): strings unescaped and
 /// checked as UTF-8 by ``JSONStringUnescaper``, whole numbers that fit 64 bits as `.integer`,
 /// other numbers as `.double`, nesting at most ``maxDepth`` deep, nothing but whitespace after the value.
+/// A request's values are counted as they are built, in a ``ParseTally``.
 struct JSONParser {
     /// The deepest nesting accepted (SQS requests are at most a few levels deep).
     static let maxDepth = 64
@@ -10,6 +11,9 @@ struct JSONParser {
     private let shallow: Bool
     private var index = 0
     private var scratch: [UInt8] = []
+    /// The values counted so far; nil: not counted (documents from SQS and S3, whose size the
+    /// memory budget counted).
+    private(set) var tally: ParseTally?
 
     private static let invalid = SQSError.malformedRequest("The request body is not valid JSON.")
 
@@ -20,9 +24,11 @@ struct JSONParser {
 
     /// - Parameter shallow: build the top-level value alone; nested objects and arrays are
     ///   checked and become empty ones (a request forwarded as it came needs no more).
-    init(_ bytes: UnsafeRawBufferPointer, shallow: Bool = false) {
+    /// - Parameter tally: counts the values, from what an earlier parse of the same request counted.
+    init(_ bytes: UnsafeRawBufferPointer, shallow: Bool = false, tally: ParseTally? = nil) {
         self.bytes = bytes
         self.shallow = shallow
+        self.tally = tally
     }
 
     /// The one value the document holds.
@@ -45,10 +51,16 @@ struct JSONParser {
     private mutating func parseValue(depth: Int) throws(SQSError) -> JSONValue {
         skipWhitespace()
         guard index < bytes.count, depth <= Self.maxDepth else { throw Self.invalid }
+        let built = !(shallow && depth > 1)
+        if bytes[index] == UInt8(ascii: "\"") {
+            let string = try parseString()
+            try tally?.addJSONValue(built: built, stringLength: string.utf8.count)
+            return .string(string)
+        }
+        try tally?.addJSONValue(built: built)
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
-        case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"):
             try expect("true")
             return .bool(true)
@@ -89,6 +101,7 @@ struct JSONParser {
                 // Parsers read a member named twice differently: what the proxy read must be what
                 // is forwarded.
                 guard members.updateValue(value, forKey: key) == nil else { throw Self.repeated(key) }
+                tally?.addMemberName(key)
             }
             skipWhitespace()
             guard index < bytes.count else { throw Self.invalid }

@@ -68,6 +68,17 @@ extension JSONValue {
         return try parser.parseDocument()
     }
 
+    /// Parses a request's JSON document, counting its values in `tally`.
+    /// - Parameter shallow: as above.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, shallow: Bool = false, tally: inout ParseTally)
+        throws(SQSError) -> JSONValue
+    {
+        var parser = JSONParser(bytes, shallow: shallow, tally: tally)
+        let value = try parser.parseDocument()
+        tally = parser.tally ?? tally
+        return value
+    }
+
     /// The compact UTF-8 serialization, object members sorted by key.
     public func serialized() -> [UInt8] {
         var output: [UInt8] = []

@@ -32,6 +32,23 @@ public struct QueryParameters: Sendable, Hashable {
 
     /// Parses a form-encoded string (`a=1&b=x+y&c=%E2%82%AC`) held in contiguous memory.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SQSError) -> QueryParameters {
+        var uncounted: ParseTally?
+        return try parse(bytes, tally: &uncounted)
+    }
+
+    /// Parses a request's form-encoded parameters, counting them in `tally`.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, tally: inout ParseTally) throws(SQSError)
+        -> QueryParameters
+    {
+        var counted: ParseTally? = tally
+        let parameters = try parse(bytes, tally: &counted)
+        tally = counted ?? tally
+        return parameters
+    }
+
+    private static func parse(_ bytes: UnsafeRawBufferPointer, tally: inout ParseTally?) throws(SQSError)
+        -> QueryParameters
+    {
         var pairs: [(name: String, value: String)] = []
         var start = 0
         while start < bytes.count {
@@ -49,6 +66,7 @@ public struct QueryParameters: Sendable, Hashable {
                 else {
                     throw .malformedRequest("The request is not valid form encoding.")
                 }
+                try tally?.addParameter(name: name, value: value)
                 pairs.append((name, value))
             }
             start = end + 1

@@ -152,7 +152,9 @@ extension RequestSchema {
                 default: break
                 }
             }
-            map[name] = .object(value)
+            guard map.updateValue(.object(value), forKey: name) == nil else {
+                throw .invalidParameterValue("The \(member) entry \(name.prefix(256)) is given more than once.")
+            }
         }
         return .object(map)
     }

@@ -53,15 +53,27 @@ public struct SQSError: Error, Sendable, Hashable, CustomStringConvertible {
                 ? "The request names no action." : "The action \(name) is not valid for this endpoint.")
     }
 
-    /// The request body is larger than the proxy accepts.
-    /// SQS's answer to a batch of more than ``maxBatchEntries`` entries.
+    /// SQS's answer to a batch of more than ``SQSLimits/maxBatchEntries`` entries.
     public static let tooManyEntries = SQSError(
         shape: "TooManyEntriesInBatchRequest", queryCode: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-        message: "Maximum number of entries per request are \(maxBatchEntries).")
+        message: "Maximum number of entries per request are \(SQSLimits.maxBatchEntries).")
 
-    /// The most entries of a batch request, SQS's limit.
-    public static let maxBatchEntries = 10
+    /// SQS's answer to a message with more than ``SQSLimits/maxMessageAttributes`` attributes.
+    public static func tooManyMessageAttributes(_ count: Int) -> SQSError {
+        .invalidParameterValue(
+            "Number of message attributes [\(count)] exceeds the allowed maximum [\(SQSLimits.maxMessageAttributes)].")
+    }
 
+    /// A request with more items (JSON values, Query parameters) than any valid SQS request carries.
+    public static func tooManyItems(_ wireProtocol: SQSProtocol) -> SQSError {
+        let limit = SQSLimits.maxItems(wireProtocol)
+        return .invalidParameterValue(
+            wireProtocol == .json
+                ? "The request holds more than \(limit) JSON values, more than any SQS request."
+                : "The request has more than \(limit) parameters, more than any SQS request.")
+    }
+
+    /// The request body is larger than the proxy accepts.
     public static func requestTooLarge(limit: Int) -> SQSError {
         SQSError(
             shape: "InvalidParameterValue", status: 400,

@@ -12,6 +12,8 @@ public struct SQSRequest: Sendable {
     /// The protocol-neutral input of a rewritten action (the JSON protocol's body shape, whichever
     /// protocol it came in); nil for actions the proxy passes through.
     public var tree: JSONValue?
+    /// What parsing the request built holds, as ``ParseCost`` counts it.
+    public var heldBytes = 0
 
     public init(action: SQSAction, wireProtocol: SQSProtocol, input: Input, tree: JSONValue?) {
         self.action = action
@@ -56,7 +58,8 @@ public enum SQSRequestDecoder {
         return .query
     }
 
-    /// Decodes a request.
+    /// Decodes a request, counting what its parse builds in ``SQSRequest/heldBytes``: at most
+    /// ``ParseCost/limit(forLength:)`` of the body's length.
     /// - Parameters:
     ///   - target: the `X-Amz-Target` header.
     ///   - contentType: the `Content-Type` header.
@@ -79,9 +82,16 @@ public enum SQSRequestDecoder {
     private static func decodeJSON(target: String?, body: some Collection<UInt8>) throws(SQSError) -> SQSRequest {
         let action = try jsonAction(target: target)
         let shallow = RequestSchema.forAction(action) == nil
-        return try decodeJSON(
-            action: action,
-            document: body.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(body, shallow: shallow))
+        var tally = ParseTally(.json)
+        let document =
+            body.isEmpty
+            ? JSONValue.object([:])
+            : try withContiguousBytes(body) { bytes throws(SQSError) in
+                try JSONValue.parse(bytes, shallow: shallow, tally: &tally)
+            }
+        var request = try decodeJSON(action: action, document: document)
+        request.heldBytes = tally.bytes
+        return request
     }
 
     /// The action a JSON-protocol request's `X-Amz-Target` names.
@@ -103,24 +113,31 @@ public enum SQSRequestDecoder {
             throw .missingParameter(member, action: action)
         }
         let tree = RequestSchema.forAction(action) != nil ? document : nil
-        try checkBatchSize(tree)
+        try checkLimits(tree)
         return SQSRequest(action: action, wireProtocol: .json, input: .json(document), tree: tree)
     }
 
     private static func decodeQuery(path: String, queryString: String?, body: some Collection<UInt8>)
         throws(SQSError) -> SQSRequest
     {
-        try decodeQuery(path: path, queryString: queryString, parameters: try QueryParameters.parse(body))
+        var tally = ParseTally(.query)
+        let parameters = try withContiguousBytes(body) { bytes throws(SQSError) in
+            try QueryParameters.parse(bytes, tally: &tally)
+        }
+        return try decodeQuery(path: path, queryString: queryString, parameters: parameters, tally: &tally)
     }
 
     /// Decodes a Query-protocol request whose body parameters were parsed (or collected while it
-    /// streamed); the URL's query string is read here.
-    public static func decodeQuery(path: String, queryString: String?, parameters: QueryParameters)
-        throws(SQSError) -> SQSRequest
-    {
+    /// streamed), counted in `tally`; the URL's query string is read here and counted too.
+    public static func decodeQuery(
+        path: String, queryString: String?, parameters: QueryParameters, tally: inout ParseTally
+    ) throws(SQSError) -> SQSRequest {
         var parameters = parameters
         if let queryString, !queryString.isEmpty {
-            parameters.pairs.insert(contentsOf: try QueryParameters.parse(Array(queryString.utf8)).pairs, at: 0)
+            let fromURL = try withContiguousBytes(queryString.utf8) { bytes throws(SQSError) in
+                try QueryParameters.parse(bytes, tally: &tally)
+            }
+            parameters.pairs.insert(contentsOf: fromURL.pairs, at: 0)
         }
         // The proxy reads a parameter's first value; SQS may read another: what the proxy read must
         // be what is forwarded.
@@ -136,15 +153,22 @@ public enum SQSRequestDecoder {
             throw .missingParameter(member, action: action)
         }
         let tree = try RequestSchema.forAction(action)?.tree(from: parameters)
-        try checkBatchSize(tree)
-        return SQSRequest(action: action, wireProtocol: .query, input: .query(parameters), tree: tree)
+        try checkLimits(tree)
+        var request = SQSRequest(action: action, wireProtocol: .query, input: .query(parameters), tree: tree)
+        request.heldBytes = tally.bytes
+        return request
     }
 
-    /// Refuses a batch of the rewritten actions with more entries than SQS takes, before anything
-    /// is stored or sent for it.
-    private static func checkBatchSize(_ tree: JSONValue?) throws(SQSError) {
-        guard let entries = tree?["Entries"]?.arrayValue, entries.count > SQSError.maxBatchEntries else { return }
-        throw .tooManyEntries
+    /// Refuses a rewritten action's input that SQS would refuse for its shape (more batch entries,
+    /// or more attributes on a message, than it takes), before anything is stored or sent for it.
+    private static func checkLimits(_ tree: JSONValue?) throws(SQSError) {
+        guard let tree else { return }
+        let entries = tree["Entries"]?.arrayValue ?? []
+        guard entries.count <= SQSLimits.maxBatchEntries else { throw .tooManyEntries }
+        for message in [tree] + entries {
+            let count = message["MessageAttributes"]?.objectValue?.count ?? 0
+            guard count <= SQSLimits.maxMessageAttributes else { throw .tooManyMessageAttributes(count) }
+        }
     }
 }
 

@@ -25,12 +25,13 @@ public struct StreamingSendRequestReader: Sendable {
     /// Where each streamed body's parameter sits in `parameters` (Query protocol).
     private var bodyParameters: [Int: Int] = [:]
     private var startedEntries: Set<Int> = []
-    /// The bytes of everything collected so far (names and values other than bodies).
-    public private(set) var collectedBytes = 0
+    /// Everything collected so far (names and values other than bodies), counted as it was built.
+    public private(set) var tally: ParseTally
 
     /// - Parameter maxMemberSize: the largest member or parameter other than a body.
     public init(wireProtocol: SQSProtocol, maxMemberSize: Int) {
         self.wireProtocol = wireProtocol
+        self.tally = ParseTally(wireProtocol)
         switch wireProtocol {
         case .json:
             jsonReader = StreamingJSONObjectReader(
@@ -118,22 +119,29 @@ public struct StreamingSendRequestReader: Sendable {
                     })
             }
             guard let action else { throw .invalidAction("") }
-            return try SQSRequestDecoder.decodeJSON(action: action, document: .object(document))
+            var request = try SQSRequestDecoder.decodeJSON(action: action, document: .object(document))
+            request.heldBytes = tally.bytes
+            return request
         case .query:
             var pairs = parameters
             for (entry, position) in bodyParameters {
                 pairs[position].value = bodies[entry] ?? ""
             }
+            var tally = tally
             return try SQSRequestDecoder.decodeQuery(
-                path: path, queryString: queryString, parameters: QueryParameters(pairs))
+                path: path, queryString: queryString, parameters: QueryParameters(pairs), tally: &tally)
         }
     }
 
     private mutating func collect(_ event: StreamingJSONObjectReader.Event, _ handle: (Event) throws -> Void) throws {
+        if tally.items == 0 {
+            // The document's object, which every event is part of.
+            try tally.addJSONValue(built: true)
+        }
         switch event {
         case .member(let name, let raw):
-            collectedBytes += name.utf8.count + raw.count
-            let value = try JSONValue.parse(raw)
+            let value = try raw.withUnsafeBytes { bytes throws(SQSError) in try JSONValue.parse(bytes, tally: &tally) }
+            tally.addMemberName(name)
             let earlier =
                 inElement
                 ? elements[elements.count - 1].updateValue(value, forKey: name)
@@ -142,14 +150,18 @@ public struct StreamingSendRequestReader: Sendable {
         case .elementsStart:
             guard !sawEntries else { throw JSONParser.repeated("Entries") }
             sawEntries = true
+            try tally.addJSONValue(built: true)
         case .elementStart:
             // Refused at the eleventh entry, before its body is read or stored.
-            guard elements.count < SQSError.maxBatchEntries else { throw SQSError.tooManyEntries }
+            guard elements.count < SQSLimits.maxBatchEntries else { throw SQSError.tooManyEntries }
+            try tally.addJSONValue(built: true)
             inElement = true
             elements.append([:])
         case .elementEnd:
             inElement = false
         case .streamedMemberStart:
+            // The body's bytes are counted where they are held.
+            try tally.addJSONValue(built: true)
             try start(entry: inElement ? elements.count : 0, name: "MessageBody", handle)
         case .streamedBytes(let bytes):
             try handle(.bodyBytes(bytes))
@@ -164,16 +176,17 @@ public struct StreamingSendRequestReader: Sendable {
         guard startedEntries.insert(entry).inserted else {
             throw SQSError.invalidParameterValue("The parameter \(name) is given twice.")
         }
-        guard startedEntries.count <= SQSError.maxBatchEntries else { throw SQSError.tooManyEntries }
+        guard startedEntries.count <= SQSLimits.maxBatchEntries else { throw SQSError.tooManyEntries }
         try handle(.bodyStart(entry: entry))
     }
 
     private mutating func collect(_ event: StreamingFormReader.Event, _ handle: (Event) throws -> Void) throws {
         switch event {
         case .parameter(let name, let value):
-            collectedBytes += name.utf8.count + value.utf8.count
+            try tally.addParameter(name: name, value: value)
             parameters.append((name, value))
         case .streamedValueStart(let name, let entry):
+            try tally.addParameter(name: name, value: "")
             try start(entry: entry, name: name, handle)
             bodyParameters[entry] = parameters.count
             parameters.append((name, ""))

@@ -6,9 +6,9 @@ import Synchronization
 /// gets a 503 instead of growing the process.
 ///
 /// Bodies are counted as they are held: a request body as it arrives (up to what its kind of
-/// request can hold at once), an answer from SQS, a payload read whole from S3, and the response
-/// until it is written (an answer passed on as it came is counted twice: an overestimate). The
-/// short-lived copies made while a request is decoded and re-encoded are not counted.
+/// request can hold at once), what parsing it builds (``ParseCost``), a body encoded again for
+/// SQS, an answer from SQS, a payload read whole from S3, and the response until it is written (an
+/// answer passed on as it came is counted twice: an overestimate).
 public final class MemoryBudget: Sendable {
     /// The most bytes held.
     public let limit: Int
@@ -93,6 +93,14 @@ public final class MemoryLease: Sendable {
     /// Gives back everything this request held.
     func end() {
         budget.release(held.exchange(0, ordering: .relaxed))
+    }
+}
+
+extension MemoryLease {
+    /// Takes `bytes` more of the current request's lease, if it has one; refused with
+    /// ``SQSError/overMemoryBudget`` when they do not fit.
+    public static func reserveInCurrent(_ bytes: Int) throws(SQSError) {
+        guard current?.reserve(bytes) ?? true else { throw .overMemoryBudget }
     }
 }
 

@@ -314,6 +314,31 @@ def test_a_batch_of_eleven_entries_is_refused_and_leaves_nothing(extended_proxy,
     assert not reached_sqs(relay, before_records, "SendMessageBatch")
 
 
+@pytest.mark.parametrize("size", [100, 300_000], ids=["held", "streamed"])
+def test_a_message_of_eleven_attributes_is_refused_and_leaves_nothing(esqs, s3, relay, queue, size):
+    """SQS takes ten attributes a message; the eleventh is refused before anything is stored or sent."""
+    before_objects, before_records = set(objects(s3)), len(relay.records)
+    attributes = {f"a{i}": {"DataType": "String", "StringValue": "v"} for i in range(11)}
+    with pytest.raises(ClientError) as raised:
+        esqs.send_message(QueueUrl=queue, MessageBody=payload(size), MessageAttributes=attributes)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "exceeds the allowed maximum [10]" in raised.value.response["Error"]["Message"]
+    assert set(objects(s3)) == before_objects
+    assert not reached_sqs(relay, before_records, "SendMessage")
+
+
+def test_a_request_of_more_items_than_any_sqs_request_is_refused(esqs, relay, queue):
+    """500 attribute names: more parameters (Query) or values (JSON) than any valid request has."""
+    before_records = len(relay.records)
+    with pytest.raises(ClientError) as raised:
+        esqs.receive_message(QueueUrl=queue, MessageAttributeNames=[f"name{i}" for i in range(500)])
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "more than any SQS request" in raised.value.response["Error"]["Message"]
+    assert not reached_sqs(relay, before_records, "ReceiveMessage")
+    # The proxy serves on.
+    esqs.receive_message(QueueUrl=queue, MessageAttributeNames=[f"name{i}" for i in range(300)])
+
+
 def test_batch_with_one_invalid_entry_writes_nothing(esqs, s3, relay, queue):
     before_objects, before_records = set(objects(s3)), len(relay.records)
     with pytest.raises(ClientError) as raised:

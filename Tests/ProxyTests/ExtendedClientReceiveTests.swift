@@ -108,22 +108,29 @@ struct ExtendedClientReceiveTests {
     @Test func aPayloadTheMemoryBudgetHasNoRoomForStreamsIntoTheResponse() async throws {
         let store = FakePayloadStore()
         try await store.put(bucket: "payloads", key: "k", body: ByteBuffer(string: "the payload"))
-        let client = try Self.client(store, Self.receiving([Self.offloaded("payloads", "k", handle: "h1")]))
-        func receive(budget: MemoryBudget) async throws -> (ProxyResponse, held: Int) {
+        let messages: [JSONValue] = [Self.offloaded("payloads", "k", handle: "h1")]
+        func receive(budget: MemoryBudget, spentBySQSAnswer: Bool) async throws -> (
+            ProxyResponse, held: Int, forwarded: Int
+        ) {
+            let sqs = FakeSQS(answer: { _ in
+                // Other requests spend the budget while this one waits for SQS.
+                if spentBySQSAnswer { budget.charge(budget.limit) }
+                return FakeSQS.answered(status: .ok, .object(["Messages": .array(messages)]))
+            })
             let lease = MemoryLease(budget: budget)
             let response = try await MemoryLease.$current.withValue(lease) {
-                try await Self.respond(client, .receiveMessage, Self.receive)
+                try await Self.respond(try Self.client(store, sqs), .receiveMessage, Self.receive)
             }
-            return (response, lease.bytes)
+            return (response, lease.bytes, sqs.sent.withLock { $0.last?.serialized().count ?? 0 })
         }
-        // With room, read whole and counted as it is (the fake SQS's answer is not counted).
-        let (held, heldBytes) = try await receive(budget: MemoryBudget(limit: 4 * 1024 * 1024))
+        // With room, read whole and counted as it is, with the request written again for SQS (the
+        // fake SQS's answer is not counted).
+        let (held, heldBytes, forwarded) = try await receive(
+            budget: MemoryBudget(limit: 4 * 1024 * 1024), spentBySQSAnswer: false)
         #expect(held.streamedBody == nil && held.body.readableBytes > 0)
-        #expect(heldBytes == "the payload".utf8.count)
+        #expect(forwarded > 0 && heldBytes == "the payload".utf8.count + forwarded)
         // Spent: the same payload streams.
-        let spent = MemoryBudget(limit: 4 * 1024 * 1024)
-        spent.charge(spent.limit)
-        let (streamed, _) = try await receive(budget: spent)
+        let (streamed, _, _) = try await receive(budget: MemoryBudget(limit: 4 * 1024 * 1024), spentBySQSAnswer: true)
         #expect(streamed.streamedBody != nil)
     }
 

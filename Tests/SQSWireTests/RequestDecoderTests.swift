@@ -143,6 +143,58 @@ struct RequestDecoderTests {
         #expect(SQSError.tooManyEntries.queryCode == "AWS.SimpleQueueService.TooManyEntriesInBatchRequest")
     }
 
+    @Test func aMessageOfMoreThanTenAttributesIsRefusedAsSQSRefusesIt() throws {
+        func json(_ count: Int) -> String {
+            let attributes = (1...count).map { #""a\#($0)":{"DataType":"String","StringValue":"v"}"# }
+            return #"{"QueueUrl":"u","MessageBody":"b","MessageAttributes":{"# + attributes.joined(separator: ",")
+                + "}}"
+        }
+        func query(_ count: Int, entry: Bool = false) -> String {
+            let prefix = entry ? "SendMessageBatchRequestEntry.1." : ""
+            let head =
+                entry
+                ? "Action=SendMessageBatch&QueueUrl=u&\(prefix)Id=e&\(prefix)MessageBody=b"
+                : "Action=SendMessage&QueueUrl=u&MessageBody=b"
+            return head
+                + (1...count).map {
+                    "&\(prefix)MessageAttribute.\($0).Name=a\($0)&\(prefix)MessageAttribute.\($0).Value.DataType=String"
+                        + "&\(prefix)MessageAttribute.\($0).Value.StringValue=v"
+                }
+                .joined()
+        }
+        #expect(try decodeJSON("SendMessage", json(10)).tree?["MessageAttributes"]?.objectValue?.count == 10)
+        #expect(try decodeQuery(query(10)).tree?["MessageAttributes"]?.objectValue?.count == 10)
+        #expect(throws: SQSError.tooManyMessageAttributes(11)) { try decodeJSON("SendMessage", json(11)) }
+        #expect(throws: SQSError.tooManyMessageAttributes(11)) { try decodeQuery(query(11)) }
+        #expect(throws: SQSError.tooManyMessageAttributes(11)) { try decodeQuery(query(11, entry: true)) }
+    }
+
+    @Test func aQueryAttributeNamedTwiceIsRefused() {
+        let body =
+            "Action=SendMessage&QueueUrl=u&MessageBody=b&MessageAttribute.1.Name=a&MessageAttribute.1.Value.DataType=String"
+            + "&MessageAttribute.1.Value.StringValue=1&MessageAttribute.2.Name=a&MessageAttribute.2.Value.DataType=String"
+            + "&MessageAttribute.2.Value.StringValue=2"
+        #expect(throws: SQSError.self) { try decodeQuery(body) }
+    }
+
+    /// One item past the most any valid request has: refused, whatever the action.
+    @Test func requestsOfMoreItemsThanAnySQSRequestAreRefused() throws {
+        let parameters = (0..<(SQSLimits.maxQueryParameters - 1)).map { "p\($0)" }.joined(separator: "&")
+        #expect(try decodeQuery("Action=ListQueues&" + parameters).action == .listQueues)
+        #expect(throws: SQSError.tooManyItems(.query)) {
+            try decodeQuery("Action=ListQueues&" + parameters + "&one-more")
+        }
+        // The parameters of the URL count too.
+        #expect(throws: SQSError.tooManyItems(.query)) {
+            try decodeQuery("Action=ListQueues&" + parameters, queryString: "one-more")
+        }
+        // The document and each value, nested or not, forwarded as it came or not.
+        let values = Array(repeating: "1", count: SQSLimits.maxJSONValues - 2).joined(separator: ",")
+        #expect(try decodeJSON("ListQueues", #"{"a":["# + values + "]}").action == .listQueues)
+        #expect(throws: SQSError.tooManyItems(.json)) { try decodeJSON("ListQueues", #"{"a":["# + values + ",1]}") }
+        #expect(throws: SQSError.tooManyItems(.json)) { try decodeJSON("SendMessage", #"{"a":["# + values + ",1]}") }
+    }
+
     @Test func queryQueueURLMayComeFromThePath() throws {
         let request = try decodeQuery("Action=PurgeQueue", path: "/123456789012/orders")
         #expect(request.action == .purgeQueue)

@@ -159,6 +159,55 @@ struct StreamingSendRequestReaderTests {
         #expect(started.count == 10)
     }
 
+    /// The shapes whose items cost many times their bytes: parameters without values, members
+    /// that are single digits or empty objects. (A member's value is parsed once it ended: its
+    /// bytes are bounded by the largest member.)
+    @Test(arguments: [
+        (
+            SQSProtocol.query,
+            "Action=SendMessageBatch&QueueUrl=u&MessageBody=b&" + (0..<400).map { "n\($0)" }.joined(separator: "&")
+        ),
+        (
+            SQSProtocol.json,
+            #"{"QueueUrl":"u","MessageBody":"b","# + (0..<420).map { #""m\#($0)":1"# }.joined(separator: ",") + "}"
+        ),
+        (
+            SQSProtocol.json,
+            #"{"QueueUrl":"u","MessageBody":"b","# + (0..<420).map { #""m\#($0)":{}"# }.joined(separator: ",") + "}"
+        ),
+    ])
+    func itemsPastSQSsCapAreRefusedAsTheyArrive(_ wireProtocol: SQSProtocol, _ document: String) throws {
+        var reader = StreamingSendRequestReader(wireProtocol: wireProtocol, maxMemberSize: 1 << 20)
+        let bytes = Array(document.utf8)
+        var refusedAt: Int?
+        // Fed in pieces of 64 bytes: refused in the piece that holds the first item too many.
+        for start in stride(from: 0, to: bytes.count, by: 64) where refusedAt == nil {
+            do {
+                try bytes[start..<min(start + 64, bytes.count)].withUnsafeBytes { piece in
+                    try reader.read(piece) { _ in }
+                }
+            } catch {
+                #expect(error as? SQSError == .tooManyItems(wireProtocol))
+                refusedAt = start
+            }
+        }
+        let at = try #require(refusedAt)
+        #expect(reader.tally.items == SQSLimits.maxItems(wireProtocol))
+        #expect(at < bytes.count - 64)
+        #expect(reader.tally.bytes <= ParseCost.limit(forLength: at + 64))
+    }
+
+    @Test(arguments: [SQSProtocol.json, .query])
+    func whatTheReaderCollectedIsCountedInTheRequest(_ wireProtocol: SQSProtocol) throws {
+        let document = wireProtocol == .json ? Self.jsonBatch : Self.queryBatch
+        let outcome = try read(Array(document.utf8), wireProtocol: wireProtocol, cuts: [])
+        let request = try outcome.reader.request(
+            bodies: outcome.bodies, action: .sendMessageBatch, path: "/", queryString: nil)
+        #expect(request.heldBytes == outcome.reader.tally.bytes)
+        #expect(request.heldBytes > 0)
+        #expect(request.heldBytes <= ParseCost.limit(forLength: document.utf8.count))
+    }
+
     @Test func bodiesCanBeReplaced() throws {
         let outcome = try read(Array(Self.queryBatch.utf8), wireProtocol: .query, cuts: [100])
         let request = try outcome.reader.request(bodies: [2: "pointer"], action: nil, path: "/", queryString: nil)

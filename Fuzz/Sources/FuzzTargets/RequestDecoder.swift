@@ -1,14 +1,17 @@
 import FuzzSupport
 import SQSWire
 
-/// The request decoder of both protocols: a request of a rewritten action that decodes, encoded
-/// again as the proxy encodes what it sends upstream, decodes to the same input.
+/// The request decoder of both protocols: what any request's parse holds stays within the limit
+/// the memory budget reserves for its length (at most `ParseCost.factor` times it); a request of
+/// a rewritten action that decodes, encoded again as the proxy encodes what it sends upstream,
+/// decodes to the same input.
 func fuzzRequestDecoder(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     let actions = SQSAction.allCases
     let action = actions[Int(input.choice >> 1) % actions.count]
     let wireProtocol: SQSProtocol = input.choice & 1 == 0 ? .json : .query
     guard let request = decode(input.payload, wireProtocol: wireProtocol, action: action) else { return 0 }
+    checkParseCost(request.heldBytes, length: input.payload.count)
     guard let tree = request.tree else { return 0 }
     let encoded: [UInt8]
     switch request.input {
@@ -40,4 +43,14 @@ func decode(_ body: [UInt8], wireProtocol: SQSProtocol, action: SQSAction) -> SQ
         return try? SQSRequestDecoder.decode(
             target: nil, contentType: "application/x-www-form-urlencoded", path: "/", queryString: nil, body: body)
     }
+}
+
+/// What a parse of `length` bytes holds is within the memory budget's reservation for it, and that
+/// is at most `ParseCost.factor` times the length, counted as at least `ParseCost.minimumLength`.
+func checkParseCost(_ heldBytes: Int, length: Int) {
+    let limit = ParseCost.limit(forLength: length)
+    invariant(heldBytes <= limit, "a parse of \(length) bytes holds \(heldBytes), over its limit of \(limit)")
+    invariant(
+        limit <= ParseCost.factor * max(length, ParseCost.minimumLength),
+        "the limit for \(length) bytes is \(limit), over \(ParseCost.factor) times the length")
 }

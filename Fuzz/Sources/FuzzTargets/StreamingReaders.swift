@@ -3,7 +3,8 @@ import SQSWire
 
 /// The streaming send-request reader (the JSON object reader and the form reader under it): cut
 /// anywhere, it reports the same bodies and builds the same request as from the whole input, and
-/// that request is the one the whole-request decoder builds.
+/// that request is the one the whole-request decoder builds; what it collected, even from a
+/// request it refused, stays within the memory budget's reservation for the input's length.
 func fuzzStreamingReaders(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
     let wireProtocol: SQSProtocol = input.choice & 1 == 0 ? .json : .query
@@ -12,6 +13,8 @@ func fuzzStreamingReaders(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let cut = Reading(wireProtocol: wireProtocol, action: action, pieces: input.pieces)
     // A request refused part-way may have handed over more or fewer bytes first (they are dropped
     // with the request); one read to its end must not depend on the cut.
+    checkParseCost(whole.heldBytes, length: input.payload.count)
+    checkParseCost(cut.heldBytes, length: input.payload.count)
     guard !whole.failed || !cut.failed else { return 0 }
     invariant(whole == cut, "reading depends on where the input was cut: \(whole) against \(cut)")
     guard let request = whole.request, case .decoded(let streamedAction, let tree) = request else { return 0 }
@@ -35,12 +38,15 @@ struct Reading: Equatable, CustomStringConvertible {
     var events: [StreamingSendRequestReader.Event] = []
     var failed = false
     var request: Built?
+    /// What the reader collected, as `ParseCost` counts it.
+    var heldBytes = 0
 
     init(wireProtocol: SQSProtocol, action: SQSAction, pieces: [[UInt8]]) {
         var reader = StreamingSendRequestReader(wireProtocol: wireProtocol, maxMemberSize: 1 << 20)
         let bodies = BodyCollector()
         failed = !bodies.read(pieces, with: &reader)
         events = bodies.events
+        heldBytes = reader.tally.bytes
         guard !failed else { return }
         let texts = bodies.bodies.mapValues { String(decoding: $0, as: UTF8.self) }
         if let built = try? reader.request(bodies: texts, action: action, path: "/", queryString: nil) {
