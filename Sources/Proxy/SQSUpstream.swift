@@ -47,7 +47,7 @@ public struct SQSUpstream: SQSCalls {
             request.bodySHA256.flatMap { body == request.body ? $0 : nil }
             ?? body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
         let call = UpstreamCaller.Call(
-            service: "sqs", repeatable: action != .sendMessage && action != .sendMessageBatch, timeout: readTimeout)
+            service: "sqs", repeatable: action.isRepeatable, timeout: readTimeout)
         return await caller.call(call) {
             let head = builder.build(
                 method: request.head.method, path: request.path, query: request.queryString,

@@ -100,7 +100,7 @@ public enum SQSRequestDecoder {
             throw .invalidAction(target ?? "")
         }
         let name = String(target.dropFirst(targetPrefix.count))
-        guard let action = SQSAction(rawValue: name) else { throw .invalidAction(name) }
+        guard let action = SQSAction.named(name) else { throw .invalidAction(name) }
         return action
     }
 
@@ -146,7 +146,7 @@ public enum SQSRequestDecoder {
             throw .invalidParameterValue("The request names the parameter \(pair.name.prefix(256)) more than once.")
         }
         let name = parameters["Action"] ?? ""
-        guard let action = SQSAction(rawValue: name) else { throw .invalidAction(name) }
+        guard let action = SQSAction.named(name) else { throw .invalidAction(name) }
         let queueInPath = path.count > 1
         for member in action.requiredScalarMembers where parameters[member] == nil {
             if member == "QueueUrl" && queueInPath { continue }
@@ -186,7 +186,7 @@ extension SQSAction {
             .receiveMessage:
             return ["QueueUrl"]
         case .listMessageMoveTasks, .startMessageMoveTask: return ["SourceArn"]
-        case .listQueues: return []
+        case .listQueues, .other: return []
         case .removePermission: return ["QueueUrl", "Label"]
         case .sendMessage: return ["QueueUrl", "MessageBody"]
         case .setQueueAttributes: return ["QueueUrl", "Attributes"]

@@ -216,6 +216,9 @@ class SigV4Relay:
     timeout_seconds: float = 5.0
     # Long polls in progress (see long_poll).
     long_polls: int = 0
+    # SQS actions the relay answers itself, once the request passed SQS's checks: action -> (status,
+    # content type, body). For actions moto does not have (an action SQS added later, say).
+    canned: dict = field(default_factory=dict)
 
     def verify(self, method, path, headers, body):
         authorization = headers.get("authorization", "")
@@ -295,6 +298,14 @@ class SigV4Relay:
                     self.send_response(403)
                     self.send_header("Content-Type", "application/x-amz-json-1.0")
                     self.send_header("x-amzn-query-error", "SignatureDoesNotMatch;Sender")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                if action in relay.canned:
+                    status, content_type, payload = relay.canned[action]
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)

@@ -8,6 +8,8 @@ import json
 import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +25,7 @@ from conftest import (
     ProxyProcess,
     make_client,
 )
+from sigv4_relay import action_of
 
 
 def unique(prefix="q"):
@@ -190,7 +193,8 @@ FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
     "target, body, shape, code",
     [
         ("AmazonSQS.SendMessage", b'{"QueueUrl": ', "InvalidParameterValue", "InvalidParameterValue"),
-        ("AmazonSQS.Explode", b"{}", "InvalidAction", "InvalidAction"),
+        ("Explode.Now", b"{}", "InvalidAction", "InvalidAction"),
+        ("AmazonSQS.Ex-plode", b"{}", "InvalidAction", "InvalidAction"),
         ("AmazonSQS.ReceiveMessage", b"{}", "MissingParameter", "MissingParameter"),
         ("AmazonSQS.ListQueues", b"\xff\xfe", "InvalidParameterValue", "InvalidParameterValue"),
         # Read two ways (the proxy reads one value, SQS may read another): refused.
@@ -210,7 +214,7 @@ def test_json_protocol_errors(proxy, target, body, shape, code):
 @pytest.mark.parametrize(
     "body, code",
     [
-        (b"Action=Explode&Version=2012-11-05", "InvalidAction"),
+        (b"Action=Ex%20plode&Version=2012-11-05", "InvalidAction"),
         (b"Version=2012-11-05", "InvalidAction"),
         (b"Action=ListQueues&QueueNamePrefix=%zz", "InvalidParameterValue"),
         (b"Action=DeleteQueue&Version=2012-11-05", "MissingParameter"),
@@ -226,6 +230,46 @@ def test_query_protocol_errors(proxy, body, code):
     text = payload.decode()
     assert text.startswith("<?xml") and "<ErrorResponse" in text
     assert f"<Code>{code}</Code>" in text and "<Type>Sender</Type>" in text
+
+
+def made_up_action_request(protocol, queue_url):
+    """A request of an action SQS does not have, naming `queue_url` when given."""
+    if protocol == "json":
+        body = json.dumps({"QueueUrl": queue_url, "Detail": "x"} if queue_url else {"Detail": "x"}).encode()
+        return body, {**JSON_HEADERS, "X-Amz-Target": "AmazonSQS.MadeUpAction"}
+    fields = {"Action": "MadeUpAction", "Version": "2012-11-05", "Detail": "x", **({"QueueUrl": queue_url} if queue_url else {})}
+    return urllib.parse.urlencode(fields).encode(), FORM_HEADERS
+
+
+CANNED = {
+    "json": (200, "application/x-amz-json-1.0", b'{"Made":"up"}'),
+    "query": (200, "text/xml", b"<MadeUpActionResponse><MadeUpActionResult/></MadeUpActionResponse>"),
+}
+
+
+@pytest.mark.parametrize("protocol", ["json", "query"])
+@pytest.mark.parametrize("with_queue_url", [True, False], ids=["with QueueUrl", "without QueueUrl"])
+def test_an_action_the_proxy_does_not_know_is_forwarded(proxy, relay, queue_url, protocol, with_queue_url):
+    """SQS may add actions: the proxy re-signs and forwards them, a QueueUrl pointed at SQS (the
+    relay refuses one that names another host, as SQS does), and passes SQS's answer back."""
+    # The client holds the queue URL the proxy hands out; SQS gets its own.
+    client_url = urllib.parse.urlsplit(queue_url)._replace(netloc=proxy.endpoint.removeprefix("http://")).geturl()
+    body, headers = made_up_action_request(protocol, client_url if with_queue_url else None)
+    before = len(relay.records)
+    relay.canned["MadeUpAction"] = CANNED[protocol]
+    try:
+        response, payload = raw_request(proxy.endpoint, body, headers)
+    finally:
+        del relay.canned["MadeUpAction"]
+    forwarded = [r for r in relay.records[before:] if action_of(r.headers, r.body) == "MadeUpAction"]
+    assert len(forwarded) == 1 and forwarded[0].signature_valid
+    assert b"Detail" in forwarded[0].body
+    if with_queue_url:
+        assert urllib.parse.quote(client_url, safe="") not in forwarded[0].body.decode()
+        assert client_url not in forwarded[0].body.decode()
+    assert (response.status, payload) == (CANNED[protocol][0], CANNED[protocol][2])
+    with urllib.request.urlopen(proxy.admin + "/metrics", timeout=5) as answer:
+        assert 'sqs_proxy_requests_total{action="other",outcome="success"}' in answer.read().decode()
 
 
 def test_keep_alive_connection_serves_many_requests(proxy):

@@ -63,7 +63,7 @@ struct ConnectionLimitTests {
                 .connect(host: "127.0.0.1", port: port).get()
             let request =
                 "POST / HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-amz-json-1.0\r\n"
-                + "X-Amz-Target: AmazonSQS.Nothing\r\nContent-Length: 2\r\n\r\n{}"
+                + "X-Amz-Target: AmazonSQS.No-thing\r\nContent-Length: 2\r\n\r\n{}"
             try await channel.writeAndFlush(ByteBuffer(string: request))
         }
     }

@@ -16,7 +16,7 @@ struct RequestDecoderTests {
     }
 
     @Test func thereAreTwentyThreeActions() {
-        #expect(SQSAction.allCases.count == 23)
+        #expect(SQSAction.allCases.filter { $0 != .other }.count == 23)
         #expect(SQSAction.allCases.filter(\.isRewritten).count == 7)
     }
 
@@ -53,7 +53,7 @@ struct RequestDecoderTests {
         #expect(throws: SQSError.malformedRequest("The request body must be a JSON object.")) {
             try decodeJSON("SendMessage", "[1]")
         }
-        #expect(throws: SQSError.invalidAction("Frobnicate")) { try decodeJSON("Frobnicate", "{}") }
+        #expect(throws: SQSError.invalidAction("Frob.nicate")) { try decodeJSON("Frob.nicate", "{}") }
         #expect(throws: SQSError.missingParameter("QueueUrl", action: .deleteQueue)) {
             try decodeJSON("DeleteQueue", "{}")
         }
@@ -81,7 +81,7 @@ struct RequestDecoderTests {
 
     @Test func queryErrors() {
         #expect(throws: SQSError.invalidAction("")) { try decodeQuery("Version=2012-11-05") }
-        #expect(throws: SQSError.invalidAction("Nope")) { try decodeQuery("Action=Nope") }
+        #expect(throws: SQSError.invalidAction("No pe")) { try decodeQuery("Action=No+pe") }
         #expect(throws: SQSError.malformedRequest("The request is not valid form encoding.")) {
             try decodeQuery("Action=ListQueues&QueueNamePrefix=%zz")
         }
@@ -141,6 +141,23 @@ struct RequestDecoderTests {
         #expect(throws: SQSError.tooManyEntries) { try decodeJSON("DeleteMessageBatch", json(11)) }
         #expect(throws: SQSError.tooManyEntries) { try decodeQuery(query(11)) }
         #expect(SQSError.tooManyEntries.queryCode == "AWS.SimpleQueueService.TooManyEntriesInBatchRequest")
+    }
+
+    @Test func anActionTheProxyDoesNotKnowIsOtherAndKeepsItsInput() throws {
+        let json = try decodeJSON("StartSomethingNew2", #"{"QueueUrl":"u","Nested":{"a":[1]}}"#)
+        #expect(json.action == .other && json.tree == nil && json.queueURL == "u")
+        let query = try decodeQuery("Action=StartSomethingNew2&QueueUrl=u&Detail.1=x")
+        #expect(query.action == .other && query.tree == nil && query.queueURL == "u")
+        #expect(!SQSAction.other.isRepeatable && !SQSAction.other.changesNothing)
+        // Not a name an action could have: refused.
+        #expect(throws: SQSError.invalidAction("Ex-plode")) { try decodeJSON("Ex-plode", "{}") }
+        #expect(throws: SQSError.invalidAction("1Up")) { try decodeQuery("Action=1Up") }
+        #expect(throws: SQSError.invalidAction("")) { try decodeQuery("Action=") }
+        let long = String(repeating: "A", count: 129)
+        #expect(throws: SQSError.invalidAction(long)) { try decodeQuery("Action=" + long) }
+        // The bounds of any request still hold.
+        let values = Array(repeating: "1", count: SQSLimits.maxJSONValues).joined(separator: ",")
+        #expect(throws: SQSError.tooManyItems(.json)) { try decodeJSON("StartSomethingNew2", "[" + values + "]") }
     }
 
     @Test func aMessageOfMoreThanTenAttributesIsRefusedAsSQSRefusesIt() throws {
