@@ -314,6 +314,26 @@ def test_a_batch_of_eleven_entries_is_refused_and_leaves_nothing(extended_proxy,
     assert not reached_sqs(relay, before_records, "SendMessageBatch")
 
 
+@pytest.mark.parametrize("size", [100, 300_000], ids=["small", "offloaded"])
+def test_the_clients_trace_header_reaches_sqs_unsigned(extended_proxy, relay, queue, size):
+    """X-Ray's X-Amzn-Trace-Id sets the message's AWSTraceHeader in SQS: it is forwarded on the send
+    it belongs to, and left out of the signature as the SDKs leave it."""
+    client = make_client(extended_proxy.endpoint)
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+    def add_trace_header(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = trace
+
+    client.meta.events.register("before-sign.sqs.*", add_trace_header)
+    before = len(relay.records)
+    client.send_message(QueueUrl=queue, MessageBody=payload(size))
+    sends = reached_sqs(relay, before, "SendMessage")
+    assert len(sends) == 1 and sends[0].signature_valid
+    assert sends[0].headers.get("x-amzn-trace-id") == trace
+    signed = sends[0].headers["authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert "x-amzn-trace-id" not in signed
+
+
 @pytest.mark.parametrize("size", [100, 300_000], ids=["held", "streamed"])
 def test_a_message_of_eleven_attributes_is_refused_and_leaves_nothing(esqs, s3, relay, queue, size):
     """SQS takes ten attributes a message; the eleventh is refused before anything is stored or sent."""
