@@ -79,6 +79,96 @@ public struct S3ObjectStore: Sendable {
         return response.body
     }
 
+    /// Opens `bucket`/`key` to be read in ranges of `rangeSize` bytes, several at once (see
+    /// ``ObjectBody/forEachPiece(window:_:)``): the first range is asked for at once, and its answer
+    /// says how long the object is. An object within one range, or an S3 that answers the whole
+    /// object, is read in that one GET; an empty one (which no range fits) in a GET of its own. The
+    /// first range is held until the body is read; every
+    /// range after the first must come from the same version of the object (`If-Match`). Fails before
+    /// anything is read as ``open(bucket:key:maxSize:)`` does.
+    public func open(bucket: String, key: String, maxSize: Int = .max, rangeSize: Int) async throws(ObjectStoreError)
+        -> ObjectBody
+    {
+        let first = "bytes=0-\(rangeSize - 1)"
+        let response = try await start(.GET, bucket: bucket, key: key, headers: [("range", first)])
+        switch response.status {
+        case .partialContent:
+            guard let length = Self.completeLength(response.headers.first(name: "content-range")) else {
+                throw ObjectStoreError(
+                    .transport, bucket: bucket, key: key, detail: "a range answer without its length")
+            }
+            guard length <= maxSize else {
+                throw ObjectStoreError(
+                    .tooLarge, bucket: bucket, key: key, detail: "\(length) bytes, more than the \(maxSize) read")
+            }
+            guard length > rangeSize else { return ObjectBody(stream: response.body) }
+            let read = RangedRead(length: length, rangeSize: rangeSize, window: 1)
+            let etag = response.headers.first(name: "etag")
+            let firstRange = try await collect(response.body, of: read, index: 0, bucket: bucket, key: key)
+            return ObjectBody(ranged: read, first: firstRange) { index throws(ObjectStoreError) in
+                try await fetchRange(index, of: read, etag: etag, bucket: bucket, key: key)
+            }
+        case .rangeNotSatisfiable:
+            return ObjectBody(stream: try await open(bucket: bucket, key: key, maxSize: maxSize))
+        case .ok:
+            if let length = response.headers.first(name: "content-length").flatMap({ Int($0) }), length > maxSize {
+                throw ObjectStoreError(
+                    .tooLarge, bucket: bucket, key: key, detail: "\(length) bytes, more than the \(maxSize) read")
+            }
+            return ObjectBody(stream: response.body)
+        default:
+            let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+            throw ObjectStoreError.from(status: Int(response.status.code), body: body, bucket: bucket, key: key)
+        }
+    }
+
+    /// Reads range `index` whole: a read cut short is tried again (twice), as is an answer the
+    /// caller would have retried; the object changing meanwhile (412) is not.
+    private func fetchRange(_ index: Int, of read: RangedRead, etag: String?, bucket: String, key: String)
+        async throws(ObjectStoreError) -> ByteBuffer
+    {
+        var headers = [("range", read.header(of: index))]
+        if let etag { headers.append(("if-match", etag)) }
+        var attempt = 1
+        while true {
+            do throws(ObjectStoreError) {
+                let response = try await start(.GET, bucket: bucket, key: key, headers: headers)
+                guard response.status == .partialContent else {
+                    let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+                    throw ObjectStoreError.from(status: Int(response.status.code), body: body, bucket: bucket, key: key)
+                }
+                return try await collect(response.body, of: read, index: index, bucket: bucket, key: key)
+            } catch  where error.kind == .transport && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    /// The body of range `index`, which must be exactly that range's length.
+    private func collect(_ body: HTTPClientResponse.Body, of read: RangedRead, index: Int, bucket: String, key: String)
+        async throws(ObjectStoreError) -> ByteBuffer
+    {
+        let expected = read.bytes(of: index).count
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: expected)
+        } catch {
+            throw ObjectStoreError(.transport, bucket: bucket, key: key, detail: "range \(index): \(error)")
+        }
+        guard buffer.readableBytes == expected else {
+            throw ObjectStoreError(
+                .transport, bucket: bucket, key: key,
+                detail: "range \(index): \(buffer.readableBytes) bytes instead of \(expected)")
+        }
+        return buffer
+    }
+
+    /// The complete length a `Content-Range` header (`bytes 0-1023/4096`) states.
+    static func completeLength(_ header: String?) -> Int? {
+        guard let header, header.hasPrefix("bytes "), let slash = header.lastIndex(of: "/") else { return nil }
+        return Int(header[header.index(after: slash)...])
+    }
+
     /// Deletes `bucket`/`key`; deleting an object that is already gone succeeds.
     public func delete(bucket: String, key: String) async throws(ObjectStoreError) {
         let response = try await send(.DELETE, bucket: bucket, key: key)

@@ -231,7 +231,8 @@ struct ExtendedClient: Sendable {
         streamed.streamedBody =
             StreamedReceive(
                 document: ResponseCodec.encode(result, action: .receiveMessage, wireProtocol: request.wireProtocol),
-                payloads: streams, wireProtocol: request.wireProtocol
+                payloads: streams, wireProtocol: request.wireProtocol, lease: MemoryLease.current,
+                rangesInFlight: limits.rangesInFlight
             ).write
         return streamed
     }
@@ -275,7 +276,7 @@ struct ExtendedClient: Sendable {
     /// A payload read whole, or opened to be streamed into the response.
     private enum FetchedPayload: Sendable {
         case held(String)
-        case streamed(HTTPClientResponse.Body)
+        case streamed(ObjectBody)
     }
 
     /// Reads the payloads of offloaded messages concurrently: those that stream are only opened;
@@ -298,13 +299,19 @@ struct ExtendedClient: Sendable {
     /// said streams too.
     private func fetchOne(_ fetch: ReceivePlan.Fetch) async -> Result<FetchedPayload, ObjectStoreError> {
         let pointer = fetch.pointer
-        let maxSize = settings.policy.maxPayloadSize
+        let lease = MemoryLease.current
+        /// Opened in ranges when the budget has room for the first one, held until it is written.
+        func open() async throws(ObjectStoreError) -> FetchedPayload {
+            let rangeSize = limits.rangeSize.flatMap { lease?.reserve($0) ?? true ? $0 : nil }
+            return .streamed(
+                try await payloads.open(
+                    bucket: pointer.bucket, key: pointer.key, maxSize: settings.policy.maxPayloadSize,
+                    rangeSize: rangeSize))
+        }
         do throws(ObjectStoreError) {
             // A payload the memory budget has no room for streams too.
-            let lease = MemoryLease.current
             guard !fetch.streams, lease?.reserve(RequestLimits.maxHeldPayloadSize) ?? true else {
-                return .success(
-                    .streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key, maxSize: maxSize)))
+                return .success(try await open())
             }
             let bytes: ByteBuffer
             do throws(ObjectStoreError) {
@@ -312,8 +319,7 @@ struct ExtendedClient: Sendable {
                     bucket: pointer.bucket, key: pointer.key, maxSize: RequestLimits.maxHeldPayloadSize)
             } catch  where error.kind == .tooLarge {
                 lease?.release(RequestLimits.maxHeldPayloadSize)
-                return .success(
-                    .streamed(try await payloads.open(bucket: pointer.bucket, key: pointer.key, maxSize: maxSize)))
+                return .success(try await open())
             }
             // What was reserved becomes what was read.
             lease?.release(RequestLimits.maxHeldPayloadSize - bytes.readableBytes)

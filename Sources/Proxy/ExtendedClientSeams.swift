@@ -16,8 +16,9 @@ protocol PayloadStore: Sendable {
     func upload(bucket: String, key: String, nextPart: () async throws -> MultipartUploader.Part?) async throws
     /// Reads an object whole, at most `maxSize` bytes.
     func get(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> ByteBuffer
-    /// Opens an object to stream it; one S3 says is over `maxSize` bytes is not opened.
-    func open(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> HTTPClientResponse.Body
+    /// Opens an object to stream it, in ranges of `rangeSize` when given; one S3 says is over
+    /// `maxSize` bytes is not opened.
+    func open(bucket: String, key: String, maxSize: Int, rangeSize: Int?) async throws(ObjectStoreError) -> ObjectBody
     /// Deletes an object; one already gone counts as deleted.
     func delete(bucket: String, key: String) async throws(ObjectStoreError)
 }
@@ -93,8 +94,11 @@ struct S3PayloadStore: PayloadStore {
         try await store.get(bucket: bucket, key: key, maxSize: maxSize)
     }
 
-    func open(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
-        try await store.open(bucket: bucket, key: key, maxSize: maxSize)
+    func open(bucket: String, key: String, maxSize: Int, rangeSize: Int?) async throws(ObjectStoreError) -> ObjectBody {
+        guard let rangeSize else {
+            return ObjectBody(stream: try await store.open(bucket: bucket, key: key, maxSize: maxSize))
+        }
+        return try await store.open(bucket: bucket, key: key, maxSize: maxSize, rangeSize: rangeSize)
     }
 
     func delete(bucket: String, key: String) async throws(ObjectStoreError) {

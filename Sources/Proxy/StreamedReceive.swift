@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Crypto
 import ExtendedPayload
 import Foundation
 import NIOCore
+import ObjectStore
 import SQSWire
 import ServerEdge
 import TextCoding
@@ -12,12 +12,12 @@ import TextCoding
 /// it has passed, replaces the digest token, which follows the body in both protocols. A payload
 /// that goes into an SNS envelope is escaped for the envelope's JSON string first.
 struct StreamedPayload: Sendable {
-    let body: HTTPClientResponse.Body
+    let body: ObjectBody
     let envelope: SNSEnvelope?
     let bodyToken: String
     let digestToken: String
 
-    init(body: HTTPClientResponse.Body, envelope: SNSEnvelope? = nil) {
+    init(body: ObjectBody, envelope: SNSEnvelope? = nil) {
         self.body = body
         self.envelope = envelope
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "")
@@ -29,11 +29,15 @@ struct StreamedPayload: Sendable {
     var restoredBody: String { envelope.map { $0.prefix + bodyToken + $0.suffix } ?? bodyToken }
 }
 
-/// Writes a ReceiveMessage response whose document holds the tokens of streamed payloads.
+/// Writes a ReceiveMessage response whose document holds the tokens of streamed payloads. A
+/// payload read in ranges reads as many at once as the request's memory lease has room for, up to
+/// `rangesInFlight`.
 struct StreamedReceive: Sendable {
     let document: [UInt8]
     let payloads: [StreamedPayload]
     let wireProtocol: SQSProtocol
+    let lease: MemoryLease?
+    let rangesInFlight: Int
 
     func write(to writer: ResponseBodyWriter) async throws {
         var rest = document[...]
@@ -50,7 +54,10 @@ struct StreamedReceive: Sendable {
             var escaped: [UInt8] = []
             var inEnvelope: [UInt8] = []
             let xml = wireProtocol == .query
-            for try await chunk in payload.body {
+            // The first range is counted since the payload was opened; the others as they fit.
+            let extra = extraRanges(for: payload.body)
+            defer { lease?.release(extra * (payload.body.rangeSize ?? 0)) }
+            try await payload.body.forEachPiece(window: 1 + extra) { chunk in
                 length += chunk.readableBytes
                 var piece = chunk
                 // Inside an envelope, escaped for its JSON string first: copied only when that changes it.
@@ -68,7 +75,7 @@ struct StreamedReceive: Sendable {
                 }
                 guard needsEscaping else {
                     try await writer.write(piece)
-                    continue
+                    return
                 }
                 escaped.removeAll(keepingCapacity: true)
                 piece.withUnsafeReadableBytes { bytes in TextEscaping.escape(bytes, xml: xml, into: &escaped) }
@@ -79,6 +86,15 @@ struct StreamedReceive: Sendable {
             ProxyMetrics.payloadRestored(bytes: length)
         }
         try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest)))
+    }
+
+    /// How many ranges besides the first a payload read in ranges may hold at once: as many of
+    /// `rangesInFlight` - 1 as the memory lease has room for, taken from it.
+    private func extraRanges(for body: ObjectBody) -> Int {
+        guard let rangeSize = body.rangeSize else { return 0 }
+        var extra = 0
+        while extra < rangesInFlight - 1, lease?.reserve(rangeSize) ?? true { extra += 1 }
+        return extra
     }
 
     private static func firstRange(of token: [UInt8], in bytes: ArraySlice<UInt8>) -> Range<Int>? {

@@ -104,6 +104,10 @@ public struct ProxyConfiguration: Sendable {
     public var partSize = 8 * 1024 * 1024
     /// How many parts of one payload upload at once.
     public var partsInFlight = 4
+    /// Payloads larger than this are read from S3 in ranges this size, several at once; 0: in one GET.
+    public var getRangeSize = 1024 * 1024
+    /// How many ranges of one payload are read at once.
+    public var getRangesInFlight = 8
 
     /// The default SQS listener port.
     public static let defaultListenPort = 9324
@@ -121,7 +125,8 @@ public struct ProxyConfiguration: Sendable {
         RequestLimits(
             threshold: threshold, maxPayloadSize: maxPayloadSize, maxHeldRequestSize: maxRequestBodySize,
             partSize: bucket == nil ? nil : max(partSize, MultipartUploader.minimumPartSize),
-            partsInFlight: max(partsInFlight, 1))
+            partsInFlight: max(partsInFlight, 1), rangeSize: getRangeSize > 0 ? getRangeSize : nil,
+            rangesInFlight: getRangesInFlight)
     }
 
     /// The settings of the extended client's behaviour.

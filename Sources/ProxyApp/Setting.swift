@@ -291,6 +291,14 @@ public struct Setting: Sendable {
             5 * 1024 * 1024...5 * 1024 * 1024 * 1024, \.partSize),
         number(
             "parts-in-flight", "Parts of one payload uploading at once, 1 to 64 (default 4).", 1...64, \.partsInFlight),
+        number(
+            "get-range-size",
+            "Payloads streamed into a receive are read from S3 in byte ranges this size, several at once, in bytes; up to 5 GiB, or 0 for one GET (default 1048576).",
+            0...5 * 1024 * 1024 * 1024, \.getRangeSize),
+        number(
+            "get-ranges-in-flight",
+            "Ranges of one payload read from S3 at once, as the memory budget allows, 1 to 64 (default 8).", 1...64,
+            \.getRangesInFlight),
     ]
 
     static let cannedACLs: Set = [

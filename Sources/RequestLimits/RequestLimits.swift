@@ -16,6 +16,10 @@ public struct RequestLimits: Sendable, Hashable {
     public let partSize: Int?
     /// How many parts of one upload are in flight at once.
     public let partsInFlight: Int
+    /// The ranges a streamed payload is read from S3 in; nil: in one GET.
+    public let rangeSize: Int?
+    /// How many ranges of one payload are read at once, as the memory budget allows.
+    public let rangesInFlight: Int
 
     /// Room for the piece that completes a part being read.
     public static let pieceAllowance = 256 * 1024
@@ -29,12 +33,17 @@ public struct RequestLimits: Sendable, Hashable {
     /// Added to a streamed send's largest body, escaped, for the rest of its request.
     static let streamedRequestAllowance = 1024 * 1024
 
-    public init(threshold: Int, maxPayloadSize: Int, maxHeldRequestSize: Int, partSize: Int?, partsInFlight: Int) {
+    public init(
+        threshold: Int, maxPayloadSize: Int, maxHeldRequestSize: Int, partSize: Int?, partsInFlight: Int,
+        rangeSize: Int? = nil, rangesInFlight: Int = 1
+    ) {
         self.threshold = threshold
         self.maxPayloadSize = maxPayloadSize
         self.maxHeldRequestSize = maxHeldRequestSize
         self.partSize = partSize
         self.partsInFlight = partsInFlight
+        self.rangeSize = rangeSize
+        self.rangesInFlight = max(rangesInFlight, 1)
     }
 
     /// What a request's head says of its body.

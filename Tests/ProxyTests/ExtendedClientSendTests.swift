@@ -50,8 +50,8 @@ final class FakePayloadStore: PayloadStore {
         return body
     }
 
-    func open(bucket: String, key: String, maxSize: Int) async throws(ObjectStoreError) -> HTTPClientResponse.Body {
-        .bytes(try await get(bucket: bucket, key: key, maxSize: maxSize))
+    func open(bucket: String, key: String, maxSize: Int, rangeSize: Int?) async throws(ObjectStoreError) -> ObjectBody {
+        ObjectBody(stream: .bytes(try await get(bucket: bucket, key: key, maxSize: maxSize)))
     }
 
     func delete(bucket: String, key: String) async throws(ObjectStoreError) {
