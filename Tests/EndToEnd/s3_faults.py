@@ -39,6 +39,13 @@ class S3FaultRelay:
     faults: dict = field(default_factory=dict)
     served_faults: dict = field(default_factory=dict)
     slow_seconds: float = 5.0
+    # How many requests of an operation pass before its fault is served, and how often it is served
+    # then (absent: from the first, every time).
+    fault_after: dict = field(default_factory=dict)
+    fault_times: dict = field(default_factory=dict)
+    # The Range header of each GET, in order.
+    ranges: list = field(default_factory=list)
+    seen: dict = field(default_factory=dict)
 
     def serve(self):
         relay = self
@@ -59,9 +66,16 @@ class S3FaultRelay:
                     self.close_connection = True
                     return
                 operation = operation_of(self.command, self.path)
-                fault = relay.faults.get(operation)
-                if fault:
-                    with relay.lock:
+                with relay.lock:
+                    if self.command == "GET":
+                        relay.ranges.append(self.headers.get("range"))
+                    relay.seen[operation] = relay.seen.get(operation, 0) + 1
+                    fault = relay.faults.get(operation)
+                    if relay.seen[operation] <= relay.fault_after.get(operation, 0):
+                        fault = None
+                    if fault and relay.served_faults.get(operation, 0) >= relay.fault_times.get(operation, 1 << 30):
+                        fault = None
+                    if fault:
                         relay.served_faults[operation] = relay.served_faults.get(operation, 0) + 1
                 if fault in ("500", "503"):
                     document = FAILURE if fault == "500" else SLOW_DOWN

@@ -71,6 +71,33 @@ def test_batch_of_multi_mib_entries(start_proxy, s3_relay, s3, queue):
     assert set(objects(s3)) == before
 
 
+@pytest.mark.parametrize("fault", [None, "cut", "500"])
+def test_a_large_payload_is_read_in_ranges_and_a_failed_range_is_tried_again(start_proxy, s3_relay, s3, queue, fault):
+    """256 KiB ranges, several at once: the body arrives whole and in order, its MD5 right (the SDK
+    checks it), and a range cut half-way, or answered with a 500, is read again."""
+    proxy = start_proxy("--bucket", BUCKET, "--s3-endpoint", s3_relay.endpoint, "--get-range-size", str(256 * 1024))
+    client = patient_client(proxy.endpoint)
+    body = payload(MIB + 17, "ranged")
+    client.send_message(QueueUrl=queue, MessageBody=body)
+    size = len(body.encode())
+    if fault:
+        # The third range fails once.
+        s3_relay.faults["get"], s3_relay.fault_after["get"], s3_relay.fault_times["get"] = fault, 2, 1
+    before = len(s3_relay.ranges)
+    try:
+        (message,) = client.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
+    finally:
+        s3_relay.faults.pop("get", None)
+    assert message["Body"] == body
+    ranges = s3_relay.ranges[before:]
+    expected = {f"bytes={start}-{min(start + 256 * 1024, size) - 1}" for start in range(0, size, 256 * 1024)}
+    assert set(ranges) == expected
+    assert len(ranges) == len(expected) + (1 if fault else 0)
+    if fault:
+        assert s3_relay.served_faults.get("get") == 1
+    client.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+
+
 @pytest.fixture
 def limited_proxy(start_proxy, s3_relay):
     """Payloads up to 6 MiB: requests that stream may be 37 MiB as sent in JSON (a body's bytes
