@@ -10,14 +10,17 @@ COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
+# Linked with the Swift runtime statically and stripped of its symbols (the image's binary needs
+# neither the toolchain's libraries nor debug information).
 RUN swift build -c release --product sqs-extended-proxy --static-swift-stdlib \
-    && install -D "$(swift build -c release --show-bin-path)/sqs-extended-proxy" /out/sqs-extended-proxy
+    && install -D -s "$(swift build -c release --show-bin-path)/sqs-extended-proxy" /out/sqs-extended-proxy
 
-# Runtime: the static Swift standard library is in the binary; libxml2 (FoundationXML) and the CA
-# certificates (TLS to AWS, verified against the system trust store) are not.
+# Runtime: the Swift runtime and FoundationEssentials are in the binary (it links no full
+# Foundation, FoundationXML or ICU); only the CA certificates (TLS to AWS, verified against the
+# system trust store) are not.
 FROM ubuntu:noble
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates libxml2 \
+    && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home proxy
 COPY --from=build /out/sqs-extended-proxy /usr/local/bin/sqs-extended-proxy

@@ -1,5 +1,10 @@
 import AWSSigning
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A source of AWS credentials for signing.
 public protocol CredentialProvider: Sendable {
@@ -98,7 +103,7 @@ public struct SharedConfigFiles: Sendable {
     /// Reads the files the environment points at (`AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`),
     /// or `~/.aws/credentials` and `~/.aws/config`. Missing files are empty.
     public static func load(environment: [String: String]) throws(CredentialError) -> SharedConfigFiles {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         let credentialsPath = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
         let configPath = environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config"
         return SharedConfigFiles(
@@ -122,20 +127,20 @@ public struct SharedConfigFiles: Sendable {
         var sections: [String: [String: String]] = [:]
         var current: String?
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmed()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
-                var name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                var name = line.dropFirst().dropLast().trimmed()
                 if profilePrefixed && name.hasPrefix("profile ") {
-                    name = String(name.dropFirst("profile ".count)).trimmingCharacters(in: .whitespaces)
+                    name = String(name.dropFirst("profile ".count)).trimmed()
                 }
                 current = name
                 sections[name, default: [:]] = sections[name] ?? [:]
                 continue
             }
             guard let section = current, let equals = line.firstIndex(of: "=") else { continue }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmed().lowercased()
+            let value = line[line.index(after: equals)...].trimmed()
             sections[section, default: [:]][key] = value
         }
         return sections

@@ -1,8 +1,13 @@
 import AWSSigning
-import Foundation
 import NIOCore
 import NIOHTTP1
 import TextCoding
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Where temporary credentials come from: every fetch returns fresh ones with their expiry time.
 public protocol CredentialSource: Sendable {
@@ -267,7 +272,7 @@ enum CredentialFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw .unreadable("Cannot read the \(what) \(path).")
         }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmed()
         guard !token.isEmpty else { throw .unreadable("The \(what) \(path) is empty.") }
         return token
     }

@@ -1,6 +1,11 @@
 import AWSSigning
-import Foundation
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The AWS SDKs' default credential chain, in their order: the environment's keys; a web identity
 /// token file with a role (EKS IRSA); the shared files' profile (keys, or `role_arn` with

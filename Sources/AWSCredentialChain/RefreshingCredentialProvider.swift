@@ -1,7 +1,12 @@
 import AWSSigning
-import Foundation
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// When temporary credentials are fetched again. Pure, so the rule is tested without clocks.
 public struct CredentialRefreshSchedule: Sendable {
@@ -37,7 +42,7 @@ public struct CredentialRefreshSchedule: Sendable {
     public func retryDelay(afterFailures failures: Int, holding current: AWSCredentials?, at now: Date)
         -> TimeInterval
     {
-        var delay = min(maxRetryDelay, firstRetryDelay * pow(2, Double(max(failures - 1, 0))))
+        var delay = min(maxRetryDelay, firstRetryDelay * Double(1 << min(max(failures - 1, 0), 30)))
         if let current, let expiration = current.expiration, isUsable(current, at: now) {
             delay = min(delay, max(firstRetryDelay, expiration.timeIntervalSince(now) / 2))
         }

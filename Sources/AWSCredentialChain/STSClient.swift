@@ -1,7 +1,12 @@
 import AWSSigning
-import Foundation
 import NIOCore
 import TextCoding
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The STS calls, in STS's Query protocol, that credential sources make, `AssumeRoleWithWebIdentity`
 /// (unsigned: the token is the proof) and `AssumeRole` (signed with the source credentials), and
@@ -116,7 +121,7 @@ public struct STSClient: Sendable {
 /// The ISO 8601 times of credential expiry (`2026-11-29T12:00:00Z`, with or without fractions).
 enum ISO8601Time {
     static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmed()
         if let date = try? Date(trimmed, strategy: .iso8601) { return date }
         return try? Date(trimmed, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// An AWS access key, with the session token and expiry time of temporary credentials.
 public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible {

@@ -8,7 +8,7 @@ public struct UpstreamEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses an endpoint URL; nil unless it is `http` or `https` with a host.
     public init?(_ url: String) {
-        guard let schemeEnd = url.range(of: "://") else { return nil }
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
         let rest = url[schemeEnd.upperBound...]

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// S3 object keys for payloads: an optional prefix and a random lowercase UUID.
 public struct PayloadKeyGenerator: Sendable {

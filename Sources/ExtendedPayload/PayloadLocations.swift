@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Where the proxy may read and delete payloads for its clients: buckets, each whole or under key
 /// prefixes. A pointer in a message body and the markers of a receipt handle are written by whoever
@@ -43,7 +47,7 @@ public struct PayloadLocations: Sendable, Hashable, CustomStringConvertible {
     /// Parses the setting: `*`, or entries separated by commas, each a bucket name or
     /// `bucket/prefix`.
     public init(parsing text: String) throws(PayloadLocationsError) {
-        let entries = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let entries = text.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
         if entries == ["*"] {
             self = .any
             return

@@ -1,8 +1,13 @@
 import AWSCredentialChain
 import AWSSigning
-import Foundation
 import NIOCore
 import TextCoding
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Why an S3 call failed.
 public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {

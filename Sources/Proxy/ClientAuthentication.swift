@@ -1,11 +1,16 @@
 import AWSCredentialChain
 import AWSSigning
-import Foundation
 import Logging
 import NIOHTTP1
 import NIOPosix
 import SQSWire
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The access keys clients must sign their requests with, read from a file in the shared-credentials
 /// format (a section per key with `aws_access_key_id` and `aws_secret_access_key`), and read again

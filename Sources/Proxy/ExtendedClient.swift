@@ -2,7 +2,6 @@ import AWSCredentialChain
 import AWSSigning
 import AsyncHTTPClient
 import ExtendedPayload
-import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -10,6 +9,12 @@ import ObjectStore
 import RequestLimits
 import SQSWire
 import ServerEdge
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The settings of the extended client's behaviour.
 public struct ExtendedClientSettings: Sendable {

@@ -1,5 +1,4 @@
 import ExtendedPayload
-import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -7,6 +6,12 @@ import ObjectStore
 import RequestLimits
 import SQSWire
 import ServerEdge
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The request path: decode the client's request, forward it upstream, answer errors in the
 /// client's protocol.

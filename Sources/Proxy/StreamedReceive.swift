@@ -1,11 +1,16 @@
 import Crypto
 import ExtendedPayload
-import Foundation
 import NIOCore
 import ObjectStore
 import SQSWire
 import ServerEdge
 import TextCoding
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A payload streamed from S3 into a ReceiveMessage response. The response document is written
 /// with tokens where its body and digest go; the body is escaped on the way and its MD5, known once
@@ -20,7 +25,7 @@ struct StreamedPayload: Sendable {
     init(body: ObjectBody, envelope: SNSEnvelope? = nil) {
         self.body = body
         self.envelope = envelope
-        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let id = String(UUID().uuidString.filter { $0 != "-" })
         bodyToken = "SQSXPROXYBODY" + id
         digestToken = "SQSXPROXYMD5" + id
     }

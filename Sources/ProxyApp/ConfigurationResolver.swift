@@ -1,7 +1,6 @@
 import ExtendedPayload
 import Proxy
 import Upstream
-import Yams
 
 /// Resolves ``ProxyConfiguration`` from its three sources through the table of ``Setting/all``.
 /// For every setting the command line wins, then the environment (`SQS_PROXY_<NAME>`), then the
@@ -86,30 +85,11 @@ public struct ConfigurationResolver: Sendable {
         return configuration
     }
 
-    /// Reads a YAML configuration file's top-level settings as strings.
+    /// Reads a configuration file's settings as strings (see ``ConfigurationFile``).
     public static func parseFile(_ text: String) throws(ConfigurationError) -> [String: String] {
-        let document: Any?
-        do {
-            document = try Yams.load(yaml: text)
-        } catch {
-            throw ConfigurationError("The configuration file is not valid YAML: \(error)")
-        }
-        guard let document else { return [:] }
-        guard let mapping = document as? [String: Any] else {
-            throw ConfigurationError("The configuration file must be a mapping of setting names to values.")
-        }
-        var settings: [String: String] = [:]
-        for (key, value) in mapping {
-            guard Setting.named(key) != nil else {
-                throw ConfigurationError("Unknown setting in the configuration file: \(key)")
-            }
-            switch value {
-            case let string as String: settings[key] = string
-            case let number as Int: settings[key] = String(number)
-            case let number as Double: settings[key] = String(number)
-            case let flag as Bool: settings[key] = String(flag)
-            default: throw ConfigurationError("The setting \(key) must be a single value.")
-            }
+        let settings = try ConfigurationFile.parse(text)
+        for key in settings.keys where Setting.named(key) == nil {
+            throw ConfigurationError("Unknown setting in the configuration file: \(key)")
         }
         return settings
     }

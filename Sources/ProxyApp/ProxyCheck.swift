@@ -1,6 +1,5 @@
 import AWSCredentialChain
 import AWSSigning
-import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -10,6 +9,12 @@ import SQSTransport
 import SQSWire
 import ServerEdge
 import Upstream
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `sqs-extended-proxy check`: the settings as the server would resolve them, each with its source,
 /// then everything the proxy needs upstream tried once: credentials, STS, the bucket and SQS. One

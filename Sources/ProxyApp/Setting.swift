@@ -1,9 +1,14 @@
 import AWSSigning
 import ExtendedPayload
-import Foundation
 import Logging
 import Proxy
 import ServerEdge
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One setting of the proxy: its name on the command line (`--name`), in the environment
 /// (`SQS_PROXY_NAME`) and in the configuration file (`name:`), its help, and what its text does to
@@ -31,7 +36,7 @@ public struct Setting: Sendable {
 
     /// The variable that sets the setting `name` (`sqs-endpoint`: `SQS_PROXY_SQS_ENDPOINT`).
     public static func environmentVariable(for name: String) -> String {
-        "SQS_PROXY_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        "SQS_PROXY_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })
     }
 
     /// Whether the setting is a switch.
@@ -380,7 +385,7 @@ public struct Setting: Sendable {
     public static var helpText: String {
         all.map { setting in
             let option = "--\(setting.name)" + (setting.placeholder.map { " " + $0 } ?? "")
-            return "  " + option.padding(toLength: max(option.count, 34), withPad: " ", startingAt: 0) + " "
+            return "  " + option + String(repeating: " ", count: max(34 - option.count, 0)) + " "
                 + setting.help
         }.joined(separator: "\n")
     }

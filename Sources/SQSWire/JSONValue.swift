@@ -1,5 +1,10 @@
-import Foundation
 import TextCoding
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A JSON document: the decoded form of a JSON-protocol request and the protocol-neutral tree
 /// that Query-protocol requests of rewritten actions are mapped onto.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A message attribute value: a data type and a string or binary value.
 public struct MessageAttribute: Sendable, Hashable {

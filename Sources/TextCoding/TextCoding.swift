@@ -73,9 +73,9 @@ public enum PercentEncoding {
         return String(validating: output, as: UTF8.self)
     }
 
-    /// Decodes `%XX` escapes and `+` (a space) leniently, as SigV4 reads a query string: a broken
-    /// escape stays as it is.
-    public static func decodeLeniently(_ value: some StringProtocol) -> String {
+    /// Decodes `%XX` escapes and `+` (a space, unless `plusIsSpace` is false, as in a URL's user
+    /// and password) leniently, as SigV4 reads a query string: a broken escape stays as it is.
+    public static func decodeLeniently(_ value: some StringProtocol, plusIsSpace: Bool = true) -> String {
         let bytes = Array(value.utf8)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
@@ -88,7 +88,7 @@ public enum PercentEncoding {
                 output.append(high << 4 | low)
                 index += 3
             } else {
-                output.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                output.append(plusIsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
                 index += 1
             }
         }
@@ -127,5 +127,17 @@ extension String {
     /// when it has none, as most header names on the wire do.
     public var asciiLowercased: String {
         utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? lowercased() : self
+    }
+}
+
+extension StringProtocol {
+    /// The text without the leading and trailing characters `drop` matches (whitespace and
+    /// newlines unless told), as Foundation's `trimmingCharacters(in:)`, which FoundationEssentials
+    /// does not have.
+    public func trimmed(while drop: (Character) -> Bool = \.isWhitespace) -> String {
+        guard let first = firstIndex(where: { !drop($0) }), let last = lastIndex(where: { !drop($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }

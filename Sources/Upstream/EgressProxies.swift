@@ -1,5 +1,11 @@
-import Foundation
 import SQSTransport
+import TextCoding
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The forward proxies upstream calls go through, read from the environment as the AWS SDKs read
 /// it: `HTTPS_PROXY` for `https://` upstreams, `HTTP_PROXY` for `http://` ones, `NO_PROXY` for the
@@ -24,7 +30,7 @@ public struct EgressProxies: Sendable {
     public init(environment: [String: String]) throws(EgressProxyError) {
         func variable(_ name: String) -> (String, String)? {
             for key in [name.lowercased(), name] {
-                if let value = environment[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty {
+                if let value = environment[key]?.trimmed(), !value.isEmpty {
                     return (value, key)
                 }
             }
@@ -34,7 +40,7 @@ public struct EgressProxies: Sendable {
         if let (url, name) = variable("HTTPS_PROXY") { https = (try Self.proxy(url, variable: name), name) }
         if let (url, name) = variable("HTTP_PROXY") { http = (try Self.proxy(url, variable: name), name) }
         if let (list, _) = variable("NO_PROXY") {
-            exclusions = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            exclusions = list.split(separator: ",").map { $0.trimmed().lowercased() }
                 .filter { !$0.isEmpty }
         }
     }
@@ -58,7 +64,7 @@ public struct EgressProxies: Sendable {
     /// and `.example.com` both match `sqs.example.com`), with `:port` matching that port alone;
     /// an IP address, or an IPv4 range in CIDR notation (`10.0.0.0/8`).
     public func excludes(host: String, port: Int) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let host = host.lowercased().trimmed { $0 == "[" || $0 == "]" }
         return exclusions.contains { entry in
             if entry == "*" { return true }
             var name = Substring(entry)
@@ -69,7 +75,7 @@ public struct EgressProxies: Sendable {
                 guard Int(name[name.index(after: colon)...]) == port else { return false }
                 name = name[..<colon]
             }
-            name = name.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))[...]
+            name = name.trimmed { $0 == "[" || $0 == "]" }[...]
             if name.hasPrefix("*.") { name = name.dropFirst() }
             if name.hasPrefix(".") { name = name.dropFirst() }
             return host == name || host.hasSuffix("." + name)
@@ -88,11 +94,12 @@ public struct EgressProxies: Sendable {
         var authorization: String?
         if let user = components.percentEncodedUser {
             let credentials =
-                (user.removingPercentEncoding ?? user) + ":"
-                + (components.percentEncodedPassword.map { $0.removingPercentEncoding ?? $0 } ?? "")
+                PercentEncoding.decodeLeniently(user, plusIsSpace: false) + ":"
+                + (components.percentEncodedPassword.map { PercentEncoding.decodeLeniently($0, plusIsSpace: false) }
+                    ?? "")
             authorization = "Basic " + Data(credentials.utf8).base64EncodedString()
         }
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let bare = host.trimmed { $0 == "[" || $0 == "]" }
         return ForwardProxy(host: bare, port: components.port ?? 80, authorization: authorization)
     }
 

@@ -1,7 +1,12 @@
 import AsyncHTTPClient
-import Foundation
 import Metrics
 import NIOCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Where every upstream call is made, for SQS, S3 and STS alike: each attempt's request built (and
 /// signed) anew, executed on the shared client within a deadline, timed in

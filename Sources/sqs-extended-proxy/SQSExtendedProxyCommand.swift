@@ -3,7 +3,6 @@ import AWSSigning
 import ArgumentParser
 import AsyncHTTPClient
 import CMallocTuning
-import Foundation
 import Logging
 import Metrics
 import NIOCore
@@ -12,6 +11,21 @@ import Prometheus
 import Proxy
 import ProxyApp
 import ServerEdge
+
+#if canImport(Glibc)
+    import Glibc
+
+    private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+    import Darwin
+
+    private let systemWrite = Darwin.write
+#endif
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The `sqs-extended-proxy` command: `serve` (the default) and `check`.
 @main
@@ -83,7 +97,7 @@ struct Check: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let check = ProxyCheck(
             resolver: try sources.resolver(environment: environment), environment: environment, queue: queue)
-        let passed = await check.run { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        let passed = await check.run { line in Serve.write(line + "\n", to: STDOUT_FILENO) }
         throw ExitCode(passed ? 0 : 1)
     }
 }
@@ -161,7 +175,7 @@ struct Serve: AsyncParsableCommand {
             let response = try await client.execute(HTTPClientRequest(url: url), deadline: .now() + .seconds(3))
             healthy = response.status == .ok
         } catch {
-            FileHandle.standardError.write(Data("health check failed: \(error)\n".utf8))
+            Self.write("health check failed: \(error)\n", to: STDERR_FILENO)
         }
         try? await client.shutdown()
         throw ExitCode(healthy ? 0 : 1)
@@ -170,7 +184,18 @@ struct Serve: AsyncParsableCommand {
     /// Prints a listener's address on standard output, where scripts wait for it.
     static func announce(_ what: String, _ address: SocketAddress, _ host: String, suffix: String) {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        FileHandle.standardOutput.write(Data("\(what) http://\(shownHost):\(address.port ?? 0)\(suffix)\n".utf8))
+        write("\(what) http://\(shownHost):\(address.port ?? 0)\(suffix)\n", to: STDOUT_FILENO)
+    }
+
+    /// Writes `text` to a file descriptor at once, unbuffered (tests and scripts read these lines as
+    /// they come).
+    static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
     }
 }
 

@@ -258,7 +258,7 @@ def test_credentials_that_cannot_be_fetched(launch, credential_endpoint):
 # Admin listener
 
 
-def test_admin_health_readiness_and_metrics(start_proxy):
+def test_admin_health_readiness_and_metrics(start_proxy, s3):
     proxy = start_proxy("--bucket", BUCKET)
     assert get(proxy.admin + "/healthz") == (200, "ok\n")
     status, text = get(proxy.admin + "/readyz")
@@ -338,7 +338,7 @@ def test_readiness_fails_when_sqs_is_unreachable(launch):
 # Logs
 
 
-def test_json_logs_one_line_per_request_without_secrets(start_proxy):
+def test_json_logs_one_line_per_request_without_secrets(start_proxy, s3):
     proxy = start_proxy("--bucket", BUCKET, "--log-format", "json")
     body = "BODY-MARKER-" + "b" * 300_000
     client = make_client(proxy.endpoint)

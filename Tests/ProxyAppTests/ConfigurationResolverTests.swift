@@ -284,3 +284,38 @@ struct ProxyCheckSettingsTests {
         }
     }
 }
+
+/// The configuration file reader: the `name: value` subset of YAML, everything else refused.
+struct ConfigurationFileTests {
+    @Test func valuesArePlainOrQuotedAndCommentsAreLeftOut() throws {
+        let settings = try ConfigurationFile.parse(
+            """
+            ---
+            # a comment
+            listen: 127.0.0.1:9400  # after a value
+            region: "eu-\\u0063entral-1"
+            bucket: 'it''s'
+            s3-key-prefix: "a # b"
+            log-level:	debug\r
+            empty-looking: "" 
+            """)
+        #expect(
+            settings == [
+                "listen": "127.0.0.1:9400", "region": "eu-central-1", "bucket": "it's", "s3-key-prefix": "a # b",
+                "log-level": "debug", "empty-looking": "",
+            ])
+    }
+
+    @Test(arguments: [
+        "listen:", "listen: ~", "listen: null", "listen: [1, 2]", "listen: {a: 1}", "listen: &anchor x",
+        "listen: *anchor", "listen: !tag x", "listen: |", "listen: >", "- a", "  listen: x", "listen x",
+        "listen: \"open", "listen: 'open", "listen: \"a\" b", "listen: x\nlisten: y", "li sten: x", "listen:x",
+    ])
+    func anythingElseIsRefused(_ text: String) {
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(text) }
+    }
+
+    @Test func aDashStartsAPlainValueWhenNoSpaceFollows() throws {
+        #expect(try ConfigurationFile.parse("threshold: -1") == ["threshold": "-1"])
+    }
+}
