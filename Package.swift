@@ -165,6 +165,7 @@ let package = Package(
                 "ProxyApp",
                 "AWSSigning",
                 "AWSCredentialChain",
+                "Upstream",
                 "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -55,6 +55,7 @@ extension UpstreamCaller: CredentialHTTPClient {
                 var outgoing = HTTPClientRequest(url: request.url)
                 outgoing.method = request.method
                 for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+                outgoing.headers.replaceOrAdd(name: "User-Agent", value: ProxyVersion.product)
                 if let body = request.body { outgoing.body = .bytes(ByteBuffer(string: body)) }
                 return outgoing
             },

@@ -376,6 +376,7 @@ public struct S3ObjectStore: Sendable {
                 request.method = method
                 for header in toSign { request.headers.add(name: header.name, value: header.value) }
                 for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+                request.headers.add(name: "User-Agent", value: ProxyVersion.product)
                 switch payload {
                 case .signed(let body), .unsigned(let body): request.body = .bytes(body)
                 case .stream(let pieces, let length): request.body = .stream(pieces, length: .known(Int64(length)))

@@ -2,9 +2,11 @@ import AWSCredentialChain
 import AWSSigning
 import NIOHTTP1
 import TextCoding
+import Upstream
 
 /// Turns a client's request into the request the proxy sends upstream: the client's signature and
-/// hop-by-hop headers removed, `Host` set to the upstream, signed with the proxy's credentials.
+/// hop-by-hop headers removed, `Host` set to the upstream, the proxy named in the User-Agent,
+/// signed with the proxy's credentials.
 public struct UpstreamRequestBuilder: Sendable {
     /// Headers never forwarded: the client's signature and the hop-by-hop headers.
     public static let droppedHeaders: Set<String> = [
@@ -37,9 +39,13 @@ public struct UpstreamRequestBuilder: Sendable {
         for (name, value) in clientHeaders {
             let lowercased = name.asciiLowercased
             if Self.droppedHeaders.contains(lowercased) { continue }
+            if lowercased == "user-agent" { continue }
             headers.add(name: name, value: value)
             if Self.signedHeaders.contains(lowercased) { toSign.append((lowercased, value)) }
         }
+        // The client's User-Agent (its first, if it sent several) names the proxy too.
+        headers.add(
+            name: "User-Agent", value: ProxyVersion.userAgent(appendedTo: clientHeaders.first(name: "user-agent")))
         let signature = signer.sign(
             method: method.rawValue, path: upstreamPath, query: query, headers: toSign, payloadHash: payloadHash,
             credentials: credentials, date: date)

@@ -45,6 +45,7 @@ public struct ProxyCheck: Sendable {
             print("FAIL settings: \(error)")
             return false
         }
+        print("version: \(ProxyVersion.current)")
         for line in settingLines(configuration, profileRegion: profileRegion) { print(line) }
         let caller: UpstreamCaller
         do {

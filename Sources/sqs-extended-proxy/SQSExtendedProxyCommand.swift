@@ -11,6 +11,7 @@ import Prometheus
 import Proxy
 import ProxyApp
 import ServerEdge
+import Upstream
 
 #if canImport(Glibc)
     import Glibc
@@ -47,7 +48,7 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
                 SETTINGS (serve and check):
                 \(Setting.helpText)
                 """,
-            subcommands: [Serve.self, Check.self], defaultSubcommand: Serve.self)
+            version: ProxyVersion.current, subcommands: [Serve.self, Check.self], defaultSubcommand: Serve.self)
     }
 
     /// Makes NIO's event loops Swift Concurrency's executor before anything runs, so that the

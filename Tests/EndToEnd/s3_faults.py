@@ -43,8 +43,9 @@ class S3FaultRelay:
     # then (absent: from the first, every time).
     fault_after: dict = field(default_factory=dict)
     fault_times: dict = field(default_factory=dict)
-    # The Range header of each GET, in order.
+    # The Range header of each GET, in order, and the User-Agent of every request.
     ranges: list = field(default_factory=list)
+    user_agents: list = field(default_factory=list)
     seen: dict = field(default_factory=dict)
 
     def serve(self):
@@ -69,6 +70,7 @@ class S3FaultRelay:
                 with relay.lock:
                     if self.command == "GET":
                         relay.ranges.append(self.headers.get("range"))
+                    relay.user_agents.append(self.headers.get("user-agent"))
                     relay.seen[operation] = relay.seen.get(operation, 0) + 1
                     fault = relay.faults.get(operation)
                     if relay.seen[operation] <= relay.fault_after.get(operation, 0):

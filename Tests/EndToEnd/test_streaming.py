@@ -2,11 +2,12 @@
 multi-MiB entries, bodies over the payload limit."""
 
 import hashlib
+import subprocess
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import BUCKET, patient_client
+from conftest import BUCKET, PROXY_BIN, patient_client
 from test_extended import md5_of_body, objects, payload
 from test_multipart import PART, proxy_through, s3_relay  # noqa: F401 (fixture)
 
@@ -69,6 +70,21 @@ def test_batch_of_multi_mib_entries(start_proxy, s3_relay, s3, queue):
         QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(received.values())]
     )
     assert set(objects(s3)) == before
+
+
+def test_calls_to_aws_name_the_proxy_in_their_user_agent(start_proxy, s3_relay, relay, s3, queue):
+    """SQS sees the client's User-Agent with the proxy's appended; S3 sees the proxy's alone."""
+    proxy = start_proxy("--bucket", BUCKET, "--s3-endpoint", s3_relay.endpoint)
+    version = subprocess.run([PROXY_BIN, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    product = f"sqs-extended-proxy/{version}"
+    client = patient_client(proxy.endpoint)
+    before = len(relay.records)
+    client.send_message(QueueUrl=queue, MessageBody=payload(300_000, "agent"))
+    sends = [r for r in relay.records[before:] if b"SendMessage" in r.body or r.headers.get("x-amz-target", "").endswith("SendMessage")]
+    assert len(sends) == 1
+    agent = sends[0].headers["user-agent"]
+    assert agent.startswith("Boto3/") and agent.endswith(" " + product)
+    assert s3_relay.user_agents and set(s3_relay.user_agents) == {product}
 
 
 @pytest.mark.parametrize("fault", [None, "cut", "500"])

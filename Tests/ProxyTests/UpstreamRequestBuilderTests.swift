@@ -2,6 +2,7 @@ import AWSCredentialChain
 import AWSSigning
 import NIOHTTP1
 import Testing
+import Upstream
 
 @testable import Proxy
 
@@ -32,7 +33,8 @@ struct UpstreamRequestBuilderTests {
         #expect(headers["X-Amz-Content-Sha256"].isEmpty)
         #expect(headers["Connection"].isEmpty)
         #expect(headers["Content-Length"] == ["2"])
-        #expect(headers["User-Agent"] == ["Boto3/1.43"])
+        // The client's User-Agent names the proxy too; it is not signed.
+        #expect(headers["User-Agent"] == ["Boto3/1.43 " + ProxyVersion.product])
         let authorization = headers["Authorization"]
         #expect(authorization.count == 1)
         #expect(

@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -236,19 +237,27 @@ final class ScriptedServer: Sendable {
     }
 
     @Test func noServerMeansNotSent() async throws {
-        try await Self.withTransport { server, transport, _ in
-            try await server.close()
-            do {
-                _ = try await transport.execute(Self.request("/ok"), deadline: .now() + .seconds(5))
-                Issue.record("answered")
-            } catch let error as SQSTransportError {
-                guard case .connectFailed = error else {
-                    Issue.record("\(error)")
-                    return
-                }
+        // A port bound and not listening refuses connections, and no other test's server can take
+        // it meanwhile (a closed server's port could be).
+        let reserved = try ServerSocket.boundNotListening()
+        defer { reserved.close() }
+        let transport = try SQSTransport(
+            settings: .init(
+                host: "127.0.0.1", port: reserved.port, tls: nil, connectTimeout: .seconds(2),
+                idleTimeout: .seconds(30),
+                maxConnectionsPerLoop: 4, maxResponseSize: 1 << 20),
+            group: Self.group)
+        do {
+            _ = try await transport.execute(Self.request("/ok"), deadline: .now() + .seconds(5))
+            Issue.record("answered")
+        } catch let error as SQSTransportError {
+            if case .connectFailed = error {
                 #expect(!error.mayHaveArrived)
+            } else {
+                Issue.record("\(error)")
             }
         }
+        await transport.shutdown()
     }
 
     @Test func idleConnectionsCloseAfterTheIdleTimeout() async throws {
@@ -322,5 +331,31 @@ final class ScriptedServer: Sendable {
         await transport.shutdown()
         for filler in fillers { try? await filler.close() }
         try await listener.close()
+    }
+}
+
+/// A TCP socket bound to a free loopback port and not listening: connections to it are refused.
+struct ServerSocket {
+    let descriptor: Int32
+    let port: Int
+
+    static func boundNotListening() throws -> ServerSocket {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard descriptor >= 0, bound else { throw CancellationError() }
+        return ServerSocket(descriptor: descriptor, port: Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    func close() {
+        _ = Glibc.close(descriptor)
     }
 }
