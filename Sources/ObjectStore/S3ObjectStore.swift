@@ -104,7 +104,13 @@ public struct S3ObjectStore: Sendable {
             guard length > rangeSize else { return ObjectBody(stream: response.body) }
             let read = RangedRead(length: length, rangeSize: rangeSize, window: 1)
             let etag = response.headers.first(name: "etag")
-            let firstRange = try await collect(response.body, of: read, index: 0, bucket: bucket, key: key)
+            let firstRange: ByteBuffer
+            do throws(ObjectStoreError) {
+                firstRange = try await collect(response.body, of: read, index: 0, bucket: bucket, key: key)
+            } catch where error.kind == .transport {
+                // Cut short: asked for again, as any range is.
+                firstRange = try await fetchRange(0, of: read, etag: etag, bucket: bucket, key: key)
+            }
             return ObjectBody(ranged: read, first: firstRange) { index throws(ObjectStoreError) in
                 try await fetchRange(index, of: read, etag: etag, bucket: bucket, key: key)
             }
