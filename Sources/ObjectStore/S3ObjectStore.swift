@@ -107,7 +107,7 @@ public struct S3ObjectStore: Sendable {
             let firstRange: ByteBuffer
             do throws(ObjectStoreError) {
                 firstRange = try await collect(response.body, of: read, index: 0, bucket: bucket, key: key)
-            } catch where error.kind == .transport {
+            } catch  where error.kind == .transport {
                 // Cut short: asked for again, as any range is.
                 firstRange = try await fetchRange(0, of: read, etag: etag, bucket: bucket, key: key)
             }

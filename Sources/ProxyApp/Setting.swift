@@ -381,13 +381,35 @@ public struct Setting: Sendable {
         return values
     }
 
-    /// The settings as `--help` lists them.
+    /// The settings as `--help` lists them: each option, then its help wrapped into a column of its
+    /// own, so that the help fits 79 columns (the width `--help` is wrapped to without a terminal)
+    /// and its lines stay under their option.
     public static var helpText: String {
-        all.map { setting in
-            let option = "--\(setting.name)" + (setting.placeholder.map { " " + $0 } ?? "")
-            return "  " + option + String(repeating: " ", count: max(34 - option.count, 0)) + " "
-                + setting.help
+        let indent = 37
+        return all.map { setting in
+            let option = "  --\(setting.name)" + (setting.placeholder.map { " " + $0 } ?? "")
+            let lines = wrapped(setting.help, width: 79 - indent)
+            let first =
+                option.count < indent
+                ? option + String(repeating: " ", count: indent - option.count) + lines[0]
+                : option + "\n" + String(repeating: " ", count: indent) + lines[0]
+            return ([first] + lines.dropFirst().map { String(repeating: " ", count: indent) + $0 }).joined(
+                separator: "\n")
         }.joined(separator: "\n")
+    }
+
+    /// `text` in lines of at most `width` characters, broken between words (a longer word alone).
+    static func wrapped(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        return lines + [line]
     }
 
     /// `HOST:PORT`, an IPv6 address in brackets.

@@ -248,6 +248,16 @@ struct SettingTableTests {
         #expect(configuration.retainPayloads && configuration.logFormat == .json)
     }
 
+    @Test func helpLinesFitSeventyNineColumnsUnderTheirOption() {
+        let lines = Setting.helpText.split(separator: "\n")
+        #expect(lines.count > Setting.all.count)
+        for line in lines {
+            #expect(line.count <= 79, "\(line)")
+            #expect(line.hasPrefix("  --") || line.hasPrefix(String(repeating: " ", count: 37)), "\(line)")
+        }
+        #expect(lines.filter { $0.hasPrefix("  --") }.count == Setting.all.count)
+    }
+
     @Test func everySettingIsDocumented() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
