@@ -70,10 +70,23 @@ public struct UpstreamEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { origin + basePath }
 
-    /// The AWS endpoint of `service` in `region` (a name as ``isRegionName(_:)`` checks it).
-    public static func aws(service: String, region: String) -> UpstreamEndpoint {
-        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return UpstreamEndpoint(scheme: "https", host: "\(service).\(region).\(suffix)", port: 443, basePath: "")
+    /// The AWS endpoint of `service` in `region` (a name as ``isRegionName(_:)`` checks it), as the
+    /// AWS SDKs choose it: `service-fips` for FIPS, `api.aws` (China: `api.amazonwebservices.com.cn`)
+    /// for dual-stack, S3's own `s3[-fips].dualstack.REGION.amazonaws.com`.
+    public static func aws(service: String, region: String, fips: Bool = false, dualStack: Bool = false)
+        -> UpstreamEndpoint
+    {
+        let china = region.hasPrefix("cn-")
+        let suffix = china ? "amazonaws.com.cn" : "amazonaws.com"
+        let name = fips ? service + "-fips" : service
+        let host: String
+        if service == "s3" {
+            // S3 names its dual-stack endpoints in its own way.
+            host = dualStack ? "\(name).dualstack.\(region).\(suffix)" : "\(name).\(region).\(suffix)"
+        } else {
+            host = "\(name).\(region)." + (dualStack ? (china ? "api.amazonwebservices.com.cn" : "api.aws") : suffix)
+        }
+        return UpstreamEndpoint(scheme: "https", host: host, port: 443, basePath: "")
     }
 
     /// Whether `region` can name an AWS region in a host name: lowercase letters and digits in

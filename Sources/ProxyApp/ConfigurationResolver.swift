@@ -14,17 +14,29 @@ public struct ConfigurationResolver: Sendable {
         case environment = "env"
         case file
         case awsVariable = "aws-env"
+        case profile
     }
 
-    /// The AWS SDKs' variables that stand in for a setting given nowhere else.
+    /// The AWS SDKs' variables that stand in for a setting given nowhere else. Not
+    /// `AWS_ENDPOINT_URL_SQS` or `AWS_ENDPOINT_URL`: applications set them to reach the proxy, and
+    /// in a shared environment they would point the proxy at itself.
     static let awsVariables = [
         "region": ["AWS_REGION", "AWS_DEFAULT_REGION"], "sts-endpoint": ["AWS_ENDPOINT_URL_STS"],
-        "ca-bundle": ["AWS_CA_BUNDLE"],
+        "s3-endpoint": ["AWS_ENDPOINT_URL_S3"], "ca-bundle": ["AWS_CA_BUNDLE"],
+        "use-fips-endpoint": ["AWS_USE_FIPS_ENDPOINT"], "use-dualstack-endpoint": ["AWS_USE_DUALSTACK_ENDPOINT"],
+    ]
+
+    /// The keys of the AWS profile that stand in for a setting given nowhere else, not even by an
+    /// AWS variable.
+    static let profileKeys = [
+        "use-fips-endpoint": "use_fips_endpoint", "use-dualstack-endpoint": "use_dualstack_endpoint",
     ]
 
     public var commandLine: [String: String]
     public var environment: [String: String]
     public var file: [String: String]
+    /// The settings of the AWS profile in use (`AWS_PROFILE`, else `default`).
+    public var profile: [String: String] = [:]
 
     public init(commandLine: [String: String], environment: [String: String], file: [String: String]) {
         self.commandLine = commandLine
@@ -45,6 +57,7 @@ public struct ConfigurationResolver: Sendable {
         for variable in Self.awsVariables[name] ?? [] {
             if let value = environment[variable], !value.isEmpty { return (value, .awsVariable) }
         }
+        if let key = Self.profileKeys[name], let value = profile[key] { return (value, .profile) }
         return nil
     }
 
@@ -58,6 +71,23 @@ public struct ConfigurationResolver: Sendable {
         try Setting.named("region")!.apply(&configuration, region)
         for setting in Setting.all where setting.name != "region" {
             if let (text, _) = lookup(setting.name) { try setting.apply(&configuration, text) }
+        }
+        // Endpoints given nowhere are the region's, FIPS or dual-stack as asked.
+        let fips = configuration.useFIPSEndpoint
+        let dualStack = configuration.useDualStackEndpoint
+        if lookup("sqs-endpoint") == nil {
+            configuration.sqsEndpoint = .aws(service: "sqs", region: region, fips: fips, dualStack: dualStack)
+        }
+        if lookup("s3-endpoint") == nil {
+            configuration.s3Endpoint = .aws(service: "s3", region: region, fips: fips, dualStack: dualStack)
+        }
+        if lookup("sts-endpoint") == nil {
+            configuration.stsEndpoint = .aws(service: "sts", region: region, fips: fips, dualStack: dualStack)
+        }
+        if configuration.sqsIsOwnListener {
+            throw ConfigurationError(
+                "sqs-endpoint \(configuration.sqsEndpoint) is this proxy's own listener (listen \(configuration.listenHost):\(configuration.listenPort)): it would forward every request to itself."
+            )
         }
         if value("payload-buckets") == nil {
             configuration.payloadLocations = configuration.ownPayloadLocations

@@ -34,12 +34,14 @@ public struct ProxyCheck: Sendable {
     }
 
     /// Runs the checks, writing each line with `print`; whether all passed.
-    public func run(print: @Sendable (String) -> Void) async -> Bool {
+    public mutating func run(print: @Sendable (String) -> Void) async -> Bool {
         let configuration: ProxyConfiguration
         var profileRegion: String?
         do {
-            profileRegion = try SharedConfigFiles.load(environment: environment).region(
-                profile: environment["AWS_PROFILE"] ?? "default")
+            let files = try SharedConfigFiles.load(environment: environment)
+            let profile = environment["AWS_PROFILE"] ?? "default"
+            profileRegion = files.region(profile: profile)
+            resolver.profile = files.settings(profile: profile) ?? [:]
             configuration = try resolver.resolve(profileRegion: profileRegion)
         } catch {
             print("FAIL settings: \(error)")
@@ -65,6 +67,15 @@ public struct ProxyCheck: Sendable {
         let settings = Setting.all.map { setting in
             var source = resolver.lookup(setting.name)?.source.rawValue ?? "default"
             if setting.name == "region" && source == "default" && profileRegion != nil { source = "profile" }
+            if setting.name.hasSuffix("-endpoint") && setting.name != "use-fips-endpoint"
+                && setting.name != "use-dualstack-endpoint" && source == "default"
+            {
+                let forms = [
+                    configuration.useFIPSEndpoint ? "FIPS" : nil,
+                    configuration.useDualStackEndpoint ? "dual-stack" : nil,
+                ]
+                source = "default for \(configuration.region)" + forms.compactMap { $0.map { ", " + $0 } }.joined()
+            }
             return "setting \(setting.name) = \(setting.show(configuration) ?? "none") (\(source))"
         }
         let egress = configuration.egressProxies

@@ -6,6 +6,7 @@ import ObjectStore
 import Proxy
 import RequestLimits
 import ServerEdge
+import TextCoding
 import Upstream
 
 /// Everything the proxy needs to run, resolved from the command line, the environment and the
@@ -104,6 +105,10 @@ public struct ProxyConfiguration: Sendable {
     public var partSize = 8 * 1024 * 1024
     /// How many parts of one payload upload at once.
     public var partsInFlight = 4
+    /// Default AWS endpoints are the FIPS ones.
+    public var useFIPSEndpoint = false
+    /// Default AWS endpoints are the dual-stack (IPv4 and IPv6) ones.
+    public var useDualStackEndpoint = false
     /// Payloads larger than this are read from S3 in ranges this size, several at once; 0: in one GET.
     public var getRangeSize = 1024 * 1024
     /// How many ranges of one payload are read at once.
@@ -163,6 +168,16 @@ public struct ProxyConfiguration: Sendable {
         stsEndpoint = .aws(service: "sts", region: region)
         self.bucket = bucket
         payloadLocations = PayloadLocations(buckets: bucket.map { [$0] } ?? [])
+    }
+
+    /// Whether the SQS upstream is this proxy's own listener: the same port on the same host, or on
+    /// any loopback host when the listener binds every interface or loopback.
+    var sqsIsOwnListener: Bool {
+        guard sqsEndpoint.port == listenPort else { return false }
+        let upstream = sqsEndpoint.host.lowercased().trimmed { $0 == "[" || $0 == "]" }
+        let listen = listenHost.lowercased().trimmed { $0 == "[" || $0 == "]" }
+        let local: Set = ["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]
+        return upstream == listen || (local.contains(upstream) && local.contains(listen))
     }
 
     /// Where this proxy stores payloads: the bucket under the key prefix (none without a bucket).

@@ -86,14 +86,16 @@ public struct Setting: Sendable {
                 config = ProxyConfiguration(region: text)
             }),
         Setting(
-            "sqs-endpoint", "URL", "Upstream SQS (default https://sqs.REGION.amazonaws.com).",
+            "sqs-endpoint", "URL",
+            "Upstream SQS (default https://sqs.REGION.amazonaws.com, or its FIPS or dual-stack form; never AWS_ENDPOINT_URL_SQS, which clients use to reach the proxy).",
             show: { $0.sqsEndpoint.description },
             apply: {
                 config, text throws(ConfigurationError) in
                 config.sqsEndpoint = try endpoint(text, setting: "sqs-endpoint")
             }),
         Setting(
-            "s3-endpoint", "URL", "S3 for payloads (default https://s3.REGION.amazonaws.com; http:// uses path-style).",
+            "s3-endpoint", "URL",
+            "S3 for payloads (default AWS_ENDPOINT_URL_S3, then https://s3.REGION.amazonaws.com or its FIPS or dual-stack form; http:// uses path-style).",
             show: { $0.s3Endpoint.description },
             apply: { config, text throws(ConfigurationError) in
                 config.s3Endpoint = try endpoint(text, setting: "s3-endpoint")
@@ -296,6 +298,14 @@ public struct Setting: Sendable {
             5 * 1024 * 1024...5 * 1024 * 1024 * 1024, \.partSize),
         number(
             "parts-in-flight", "Parts of one payload uploading at once, 1 to 64 (default 4).", 1...64, \.partsInFlight),
+        toggle(
+            "use-fips-endpoint",
+            "Default SQS, S3 and STS endpoints are the FIPS ones (default AWS_USE_FIPS_ENDPOINT, then the profile's use_fips_endpoint, then false).",
+            \.useFIPSEndpoint),
+        toggle(
+            "use-dualstack-endpoint",
+            "Default SQS, S3 and STS endpoints are the dual-stack ones (default AWS_USE_DUALSTACK_ENDPOINT, then the profile's use_dualstack_endpoint, then false).",
+            \.useDualStackEndpoint),
         number(
             "get-range-size",
             "Payloads streamed into a receive are read from S3 in byte ranges this size, several at once, in bytes; up to 5 GiB, or 0 for one GET (default 1048576).",

@@ -96,7 +96,7 @@ struct Check: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let check = ProxyCheck(
+        var check = ProxyCheck(
             resolver: try sources.resolver(environment: environment), environment: environment, queue: queue)
         let passed = await check.run { line in Serve.write(line + "\n", to: STDOUT_FILENO) }
         throw ExitCode(passed ? 0 : 1)
@@ -116,12 +116,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let resolver = try sources.resolver(environment: environment)
+        var resolver = try sources.resolver(environment: environment)
         if healthCheck { try await Self.checkHealth(resolver) }
 
         let sharedFiles = try SharedConfigFiles.load(environment: environment)
-        let configuration = try resolver.resolve(
-            profileRegion: sharedFiles.region(profile: environment["AWS_PROFILE"] ?? "default"))
+        let profile = environment["AWS_PROFILE"] ?? "default"
+        resolver.profile = sharedFiles.settings(profile: profile) ?? [:]
+        let configuration = try resolver.resolve(profileRegion: sharedFiles.region(profile: profile))
         LoggingSystem.bootstrap { label in
             LineLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat)
         }

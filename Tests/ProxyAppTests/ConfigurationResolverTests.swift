@@ -287,10 +287,64 @@ struct ProxyCheckSettingsTests {
             "setting bucket = env-bucket (env)", "setting payload-buckets = env-bucket (default)",
             "setting ca-bundle = /ca.pem (aws-env)", "setting advertised-url = http://proxy.svc:9324 (file)",
             "setting retain-payloads = true (file)", "setting region = eu-west-1 (profile)",
-            "setting sts-endpoint = https://sts.eu-west-1.amazonaws.com (default)", "setting sse = none (default)",
+            "setting sts-endpoint = https://sts.eu-west-1.amazonaws.com (default for eu-west-1)",
+            "setting sse = none (default)",
             "setting upstream-connect-timeout = 5 (default)",
         ] {
             #expect(lines.contains(expected), "\(expected)")
+        }
+    }
+}
+
+/// Endpoint conventions: FIPS and dual-stack defaults, the S3 endpoint variable, and never the
+/// variables applications use to reach the proxy.
+struct EndpointConventionTests {
+    func resolve(_ environment: [String: String], commandLine: [String: String] = [:], profile: [String: String] = [:])
+        throws(ConfigurationError) -> ProxyConfiguration
+    {
+        var resolver = ConfigurationResolver(
+            commandLine: commandLine, environment: ["AWS_REGION": "us-west-2"].merging(environment) { $1 }, file: [:])
+        resolver.profile = profile
+        return try resolver.resolve()
+    }
+
+    @Test func fipsAndDualStackComeFromTheEnvironmentOrTheProfile() throws {
+        let fips = try resolve(["AWS_USE_FIPS_ENDPOINT": "true"])
+        #expect(fips.sqsEndpoint.host == "sqs-fips.us-west-2.amazonaws.com")
+        #expect(fips.s3Endpoint.host == "s3-fips.us-west-2.amazonaws.com")
+        #expect(fips.stsEndpoint.host == "sts-fips.us-west-2.amazonaws.com")
+        let dual = try resolve([:], profile: ["use_dualstack_endpoint": "true"])
+        #expect(dual.sqsEndpoint.host == "sqs.us-west-2.api.aws")
+        // The variable wins over the profile; an endpoint given wins over both.
+        #expect(
+            try resolve(["AWS_USE_FIPS_ENDPOINT": "false"], profile: ["use_fips_endpoint": "true"]).sqsEndpoint.host
+                == "sqs.us-west-2.amazonaws.com")
+        let given = try resolve(["AWS_USE_FIPS_ENDPOINT": "true"], commandLine: ["sqs-endpoint": "https://sqs.example"])
+        #expect(given.sqsEndpoint.host == "sqs.example" && given.s3Endpoint.host == "s3-fips.us-west-2.amazonaws.com")
+    }
+
+    @Test func theS3VariableIsReadAndTheSQSOnesAreNot() throws {
+        let configuration = try resolve([
+            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:9324",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9324",
+        ])
+        #expect(configuration.s3Endpoint.description == "http://127.0.0.1:4566")
+        #expect(configuration.sqsEndpoint.host == "sqs.us-west-2.amazonaws.com")
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:9324", "http://127.0.0.1:9324", true), ("0.0.0.0:9324", "http://localhost:9324", true),
+        ("127.0.0.1:9324", "http://[::1]:9324", true), ("127.0.0.1:9324", "http://127.0.0.1:4566", false),
+        ("127.0.0.1:9324", "http://sqs.example:9324", false),
+    ])
+    func anSQSEndpointThatIsTheOwnListenerIsRefused(_ listen: String, _ endpoint: String, _ refused: Bool) {
+        let resolving = { () throws(ConfigurationError) in
+            _ = try self.resolve([:], commandLine: ["listen": listen, "sqs-endpoint": endpoint])
+        }
+        if refused {
+            #expect(throws: ConfigurationError.self) { try resolving() }
+        } else {
+            #expect(throws: Never.self) { try resolving() }
         }
     }
 }

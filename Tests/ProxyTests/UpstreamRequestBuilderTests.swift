@@ -56,6 +56,22 @@ struct UpstreamRequestBuilderTests {
 }
 
 struct UpstreamEndpointTests {
+    @Test(arguments: [
+        ("sqs", "us-east-1", false, false, "sqs.us-east-1.amazonaws.com"),
+        ("sqs", "us-east-1", true, false, "sqs-fips.us-east-1.amazonaws.com"),
+        ("sqs", "us-east-1", false, true, "sqs.us-east-1.api.aws"),
+        ("sqs", "us-east-1", true, true, "sqs-fips.us-east-1.api.aws"),
+        ("s3", "eu-west-1", false, true, "s3.dualstack.eu-west-1.amazonaws.com"),
+        ("s3", "eu-west-1", true, true, "s3-fips.dualstack.eu-west-1.amazonaws.com"),
+        ("s3", "us-gov-west-1", true, false, "s3-fips.us-gov-west-1.amazonaws.com"),
+        ("sts", "cn-north-1", false, true, "sts.cn-north-1.api.amazonwebservices.com.cn"),
+    ])
+    func awsEndpointsAreChosenAsTheSDKsChooseThem(
+        _ service: String, _ region: String, _ fips: Bool, _ dualStack: Bool, _ host: String
+    ) {
+        #expect(UpstreamEndpoint.aws(service: service, region: region, fips: fips, dualStack: dualStack).host == host)
+    }
+
     @Test func parsesEndpoints() throws {
         let plain = try #require(UpstreamEndpoint("http://localhost:4566"))
         #expect(plain.scheme == "http")
