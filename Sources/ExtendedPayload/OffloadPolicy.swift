@@ -20,6 +20,8 @@ public struct OffloadPolicy: Sendable {
     public var maxPayloadSize: Int
     /// Whether a bucket is configured; without one nothing is offloaded.
     public var canOffload: Bool
+    /// The largest batch, its entries' sizes added up: SQS's limit, or the queue's.
+    public var batchLimit = sqsMessageLimit
 
     public init(
         threshold: Int = 262_144, alwaysThroughS3: Bool = false, reservedAttributeName: String = "ExtendedPayloadSize",

@@ -97,7 +97,7 @@ public struct SendPlan: Sendable {
                         pointerLength: pointerLength, attributesSize: OffloadPolicy.attributesSize($0.attributes),
                         bodyBytes: $0.bodyBytes, reservedName: policy.reservedAttributeName)
                 },
-                decided: offload)
+                decided: offload, limit: policy.batchLimit)
         }
         for index in entries.indices where entries[index].stored != nil || (offload[index] && bucket != nil) {
             entries[index].key = entries[index].stored?.key ?? newKey()

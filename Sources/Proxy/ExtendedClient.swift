@@ -29,11 +29,15 @@ public struct ExtendedClientSettings: Sendable {
     public var ignorePayloadNotFound: Bool
     /// Where payloads may be read and deleted for clients.
     public var payloadLocations: PayloadLocations
+    /// The threshold, and the batch limit, are each queue's `MaximumMessageSize`.
+    public var thresholdFollowsQueue: Bool
 
     public init(
         policy: OffloadPolicy, bucket: String?, keys: PayloadKeyGenerator, putOptions: S3ObjectStore.PutOptions,
-        retainPayloads: Bool, ignorePayloadNotFound: Bool, payloadLocations: PayloadLocations
+        retainPayloads: Bool, ignorePayloadNotFound: Bool, payloadLocations: PayloadLocations,
+        thresholdFollowsQueue: Bool = false
     ) {
+        self.thresholdFollowsQueue = thresholdFollowsQueue
         self.policy = policy
         self.bucket = bucket
         self.keys = keys
@@ -84,15 +88,52 @@ struct ExtendedClient: Sendable {
     /// them from here. Every payload stored for the request is deleted when SQS cannot have taken
     /// its message (the request was never sent, or SQS refused it with a 4xx), and kept when SQS
     /// may have (an answer, a 5xx, a timeout, a connection that broke after the request was written).
+    ///
+    /// With `--threshold auto` the threshold and the batch limit are the queue's
+    /// `MaximumMessageSize`; when SQS answers that a message is too long for the queue all the same
+    /// (its size was lowered since it was asked), the size is asked again and the send tried once
+    /// more (not a send whose bodies were stored while it streamed: they went with the refusal).
     func send(_ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [Int: StoredPayload] = [:])
         async throws(SQSError) -> ProxyResponse
     {
+        guard settings.thresholdFollowsQueue else {
+            return try await send(request, tree: tree, client: client, stored: stored, policy: settings.policy)
+        }
+        let queueURL = queueURL(of: request, client: client)
+        let response = try await send(
+            request, tree: tree, client: client, stored: stored, policy: try await policy(forQueue: queueURL))
+        guard stored.isEmpty, Self.saysTooLong(response) else { return response }
+        await queues.forgetMaximumMessageSize(queueURL: queueURL)
+        return try await send(
+            request, tree: tree, client: client, stored: stored, policy: try await policy(forQueue: queueURL))
+    }
+
+    /// The offload policy with the queue's `MaximumMessageSize` as its threshold and batch limit.
+    private func policy(forQueue queueURL: String) async throws(SQSError) -> OffloadPolicy {
+        var policy = settings.policy
+        let size = try await queues.maximumMessageSize(queueURL: queueURL, upstream: upstream)
+        policy.threshold = size
+        policy.batchLimit = size
+        return policy
+    }
+
+    /// Whether SQS refused a send because a message, or the batch, is too long for the queue.
+    static func saysTooLong(_ response: ProxyResponse) -> Bool {
+        guard response.status == .badRequest else { return false }
+        let body = String(buffer: response.body)
+        return body.contains("shorter than") || body.contains("BatchRequestTooLong") || body.contains("MessageTooLong")
+    }
+
+    private func send(
+        _ request: SQSRequest, tree: JSONValue, client: ClientRequest, stored: [Int: StoredPayload],
+        policy: OffloadPolicy
+    ) async throws(SQSError) -> ProxyResponse {
         var owned = stored.values.map(\.key)
         let outcome: UpstreamOutcome
         let plan: SendPlan
         do throws(SQSError) {
             plan = try SendPlan(
-                action: request.action, tree: tree, stored: stored, policy: settings.policy, bucket: settings.bucket,
+                action: request.action, tree: tree, stored: stored, policy: policy, bucket: settings.bucket,
                 newKey: settings.keys.next)
             guard plan.offloads else {
                 // A request that streamed is encoded once, from what was decoded on the way.

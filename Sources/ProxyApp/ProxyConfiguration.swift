@@ -83,6 +83,9 @@ public struct ProxyConfiguration: Sendable {
     public var logFormat = LineLogHandler.Format.text
     /// Messages larger than this (body plus attributes, in bytes) go through S3.
     public var threshold = defaultThreshold
+    /// The threshold is each queue's `MaximumMessageSize` (`--threshold auto`); `threshold` is then
+    /// SQS's largest message, which decides whether a send streams.
+    public var thresholdFollowsQueue = false
     /// Every message goes through S3, whatever its size.
     public var alwaysThroughS3 = false
     /// Write the legacy reserved attribute `SQSLargePayloadSize` instead of `ExtendedPayloadSize`.
@@ -151,7 +154,7 @@ public struct ProxyConfiguration: Sendable {
             putOptions: S3ObjectStore.PutOptions(
                 serverSideEncryption: serverSideEncryption, kmsKeyID: kmsKeyID, cannedACL: cannedACL),
             retainPayloads: retainPayloads, ignorePayloadNotFound: ignorePayloadNotFound,
-            payloadLocations: payloadLocations)
+            payloadLocations: payloadLocations, thresholdFollowsQueue: thresholdFollowsQueue)
     }
 
     /// Where queue URLs point: at SQS in requests, at the proxy in answers (unless `upstreamQueueURLs`).

@@ -234,10 +234,24 @@ public struct Setting: Sendable {
                 }
                 config.logFormat = format
             }),
-        number(
-            "threshold",
-            "Messages larger than this many bytes (body plus attributes) go through S3; 0 to 1048576 (default 262144).",
-            0...1_048_576, \.threshold),
+        Setting(
+            "threshold", "N|auto",
+            "Messages larger than this many bytes (body plus attributes) go through S3; 0 to 1048576, or auto: those that would not fit their queue's MaximumMessageSize (default 262144).",
+            show: { $0.thresholdFollowsQueue ? "auto" : String($0.threshold) },
+            apply: { config, text throws(ConfigurationError) in
+                if text == "auto" {
+                    // Whether a send streams is decided from its head: one that could fit SQS's
+                    // largest message is held and decided per queue once decoded.
+                    config.thresholdFollowsQueue = true
+                    config.threshold = OffloadPolicy.sqsMessageLimit
+                    return
+                }
+                guard let number = Int(text), (0...1_048_576).contains(number) else {
+                    throw ConfigurationError("threshold must be a whole number from 0 to 1048576, or auto: \(text)")
+                }
+                config.thresholdFollowsQueue = false
+                config.threshold = number
+            }),
         toggle("always-through-s3", "Send every message body through S3, whatever its size.", \.alwaysThroughS3),
         toggle(
             "legacy-attribute-name",

@@ -393,6 +393,28 @@ def test_missing_bucket_sends_nothing_to_sqs(start_proxy, relay, direct_sqs, que
     assert "Messages" not in direct_sqs.receive_message(QueueUrl=queue)
 
 
+def test_threshold_auto_follows_the_queues_maximum_message_size(start_proxy, s3, relay, direct_sqs):
+    """--threshold auto offloads only what would not fit the queue; a queue whose size is lowered
+    after the proxy asked is asked again when SQS refuses a message as too long."""
+    client = make_client(start_proxy("--bucket", BUCKET, "--threshold", "auto").endpoint)
+    queue = client.create_queue(QueueName=f"sized-{uuid.uuid4().hex[:12]}", Attributes={"MaximumMessageSize": "2048"})[
+        "QueueUrl"]
+    before = set(objects(s3))
+    client.send_message(QueueUrl=queue, MessageBody="s" * 2000)
+    assert set(objects(s3)) == before
+    client.send_message(QueueUrl=queue, MessageBody="l" * 2100)
+    assert len(set(objects(s3)) - before) == 1
+    # Lowered behind the proxy's back: its remembered 2048 is stale.
+    direct_sqs.set_queue_attributes(QueueUrl=queue, Attributes={"MaximumMessageSize": "1024"})
+    before_records = len(relay.records)
+    client.send_message(QueueUrl=queue, MessageBody="m" * 1500)
+    assert len(set(objects(s3)) - before) == 2
+    sends = reached_sqs(relay, before_records, "SendMessage")
+    assert len(sends) == 2  # refused as too long, then sent with the body in S3
+    bodies = sorted(m["Body"] for m in receive_all(client, queue, 3))
+    assert bodies == sorted(["s" * 2000, "l" * 2100, "m" * 1500])
+
+
 def offloaded_key(client, queue):
     """The key of the one message in `queue`, read through the proxy and made visible again."""
     message = client.receive_message(QueueUrl=queue)["Messages"][0]
