@@ -114,4 +114,4 @@ def test_no_credentials_fail(relay, moto):
 def test_settings_that_do_not_resolve_fail(relay, moto):
     status, lines = run_check(relay, moto, "--region", REGION, "--threshold", "lots")
     assert status == 1
-    assert lines == ["FAIL settings: threshold must be a whole number from 0 to 1048576: lots"]
+    assert lines == ["FAIL settings: threshold must be a whole number from 0 to 1048576, or auto: lots"]
