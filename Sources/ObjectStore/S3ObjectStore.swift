@@ -83,9 +83,9 @@ public struct S3ObjectStore: Sendable {
     /// ``ObjectBody/forEachPiece(window:_:)``): the first range is asked for at once, and its answer
     /// says how long the object is. An object within one range, or an S3 that answers the whole
     /// object, is read in that one GET; an empty one (which no range fits) in a GET of its own. The
-    /// first range is held until the body is read; every
-    /// range after the first must come from the same version of the object (`If-Match`). Fails before
-    /// anything is read as ``open(bucket:key:maxSize:)`` does.
+    /// first range is held until the body is read; every range after it must come from the same
+    /// version of the object (`If-Match`). Fails before anything is read as
+    /// ``open(bucket:key:maxSize:)`` does.
     public func open(bucket: String, key: String, maxSize: Int = .max, rangeSize: Int) async throws(ObjectStoreError)
         -> ObjectBody
     {
