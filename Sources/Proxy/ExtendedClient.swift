@@ -101,17 +101,27 @@ struct ExtendedClient: Sendable {
         }
         let queueURL = queueURL(of: request, client: client)
         let response = try await send(
-            request, tree: tree, client: client, stored: stored, policy: try await policy(forQueue: queueURL))
+            request, tree: tree, client: client, stored: stored, policy: await policy(forQueue: queueURL))
         guard stored.isEmpty, Self.saysTooLong(response) else { return response }
         await queues.forgetMaximumMessageSize(queueURL: queueURL)
         return try await send(
-            request, tree: tree, client: client, stored: stored, policy: try await policy(forQueue: queueURL))
+            request, tree: tree, client: client, stored: stored, policy: await policy(forQueue: queueURL))
     }
 
-    /// The offload policy with the queue's `MaximumMessageSize` as its threshold and batch limit.
-    private func policy(forQueue queueURL: String) async throws(SQSError) -> OffloadPolicy {
+    /// The offload policy with the queue's `MaximumMessageSize` as its threshold and batch limit;
+    /// SQS's largest message when the queue's cannot be read (the proxy's identity may not be allowed
+    /// GetQueueAttributes): SQS then refuses what does not fit, as it would without the proxy.
+    private func policy(forQueue queueURL: String) async -> OffloadPolicy {
         var policy = settings.policy
-        let size = try await queues.maximumMessageSize(queueURL: queueURL, upstream: upstream)
+        let size: Int
+        do throws(SQSError) {
+            size = try await queues.maximumMessageSize(queueURL: queueURL, upstream: upstream)
+        } catch {
+            logger.warning(
+                "the queue's MaximumMessageSize could not be read: SQS's largest message is the threshold",
+                metadata: ["queue": "\(queueURL.split(separator: "/").last ?? "")", "error": "\(error)"])
+            size = OffloadPolicy.sqsMessageLimit
+        }
         policy.threshold = size
         policy.batchLimit = size
         return policy

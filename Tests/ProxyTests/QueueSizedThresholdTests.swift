@@ -120,4 +120,18 @@ struct QueueSizedThresholdTests {
         #expect(sqs.sent.withLock { $0.count } == 2)
         #expect(store.keys.isEmpty)
     }
+
+    @Test func aQueueWhoseSizeCannotBeReadHasSQSsLargestMessageAsItsThreshold() async throws {
+        let store = FakePayloadStore()
+        let sqs = FakeSQS(
+            answer: ExtendedClientSendTests.accepted,
+            lookup: { _, _ throws(SQSError) in
+                throw SQSError(shape: "AccessDenied", status: 403, message: "not allowed GetQueueAttributes")
+            })
+        let client = try Self.client(store, sqs)
+        #expect(try await ExtendedClientSendTests.send(client, Self.message(300_000)).status == .ok)
+        #expect(store.keys.isEmpty)
+        #expect(try await ExtendedClientSendTests.send(client, Self.message(1_048_577)).status == .ok)
+        #expect(store.keys.count == 1)
+    }
 }
