@@ -248,7 +248,7 @@ def test_a_request_the_memory_budget_has_no_room_for_gets_a_503_that_sdks_retry(
     impatient = make_client(proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
     body = payload(600_000, "budget")
     # Until the proxy has read what the holders sent, the send is let through (to a queue that is not there).
-    deadline, refused = time.time() + 10, None
+    deadline, refused = time.time() + 30, None
     while time.time() < deadline and refused is None:
         try:
             impatient.send_message(QueueUrl=queue + "-absent", MessageBody=body)
