@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
+        // Only the OTLP/HTTP exporter: the gRPC one would bring grpc-swift into the build.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .target(name: "TextCoding"),
@@ -70,10 +73,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RequestTracing",
+            dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Upstream",
             dependencies: [
                 "SQSTransport",
                 "TextCoding",
+                "RequestTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -87,6 +99,8 @@ let package = Package(
                 "TextCoding",
                 "AWSCredentialChain",
                 "Upstream",
+                "RequestTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,7 +113,9 @@ let package = Package(
                 "SQSWire",
                 "TextCoding",
                 "RequestLimits",
+                "RequestTracing",
                 "Upstream",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,6 +139,8 @@ let package = Package(
                 "ObjectStore",
                 "Upstream",
                 "SQSTransport",
+                "RequestTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -148,6 +166,9 @@ let package = Package(
                 "Upstream",
                 "SQSTransport",
                 "TextCoding",
+                "RequestTracing",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -180,6 +201,15 @@ let package = Package(
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire", "CMallocTuning"]),
         .testTarget(name: "ExtendedPayloadTests", dependencies: ["ExtendedPayload", "SQSWire"]),
         .testTarget(name: "RequestLimitsTests", dependencies: ["RequestLimits", "SQSWire"]),
+        .testTarget(
+            name: "RequestTracingTests",
+            dependencies: [
+                "RequestTracing",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "ServerEdgeTests",
             dependencies: [
@@ -250,6 +280,9 @@ let package = Package(
                 "AWSCredentialChain",
                 "Upstream",
                 "SQSTransport",
+                "RequestTracing",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),

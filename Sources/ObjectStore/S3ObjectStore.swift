@@ -3,7 +3,9 @@ import AWSSigning
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import RequestTracing
 import TextCoding
+import Tracing
 import Upstream
 
 /// Payload objects in S3: PUT, GET and DELETE over the shared HTTP client, signed with SigV4.
@@ -327,6 +329,14 @@ public struct S3ObjectStore: Sendable {
             if case .stream = self { return true }
             return false
         }
+
+        /// How many bytes the body is.
+        var length: Int {
+            switch self {
+            case .signed(let body), .unsigned(let body): body.readableBytes
+            case .stream(_, let length): length
+            }
+        }
     }
 
     private func send(
@@ -368,7 +378,9 @@ public struct S3ObjectStore: Sendable {
         }
         let call = UpstreamCaller.Call(
             service: "s3", operation: Self.operation(method, query: query), repeatable: true,
-            retried: !(payload?.streams ?? false), timeout: timeout)
+            retried: !(payload?.streams ?? false), timeout: timeout,
+            spanAttributes: RequestTrace.current == nil
+                ? [:] : Self.spanAttributes(bucket: bucket, key: key, query: query, headers: extra, payload: payload))
         let result: Result<HTTPClientResponse, ObjectStoreError> = await caller.call(
             call,
             request: {
@@ -404,6 +416,22 @@ public struct S3ObjectStore: Sendable {
             },
             failed: { error in .failure(ObjectStoreError(.transport, bucket: bucket, key: key, detail: "\(error)")) })
         return try result.get()
+    }
+
+    /// What a call's span says of it, by the OpenTelemetry conventions for S3: the bucket, the key,
+    /// the part, the range, and the bytes it sends.
+    static func spanAttributes(
+        bucket: String, key: String, query: String, headers: [(String, String)], payload: Payload?
+    ) -> SpanAttributes {
+        var attributes: SpanAttributes = ["aws.s3.bucket": .string(bucket), "aws.s3.key": .string(key)]
+        for parameter in query.split(separator: "&") where parameter.hasPrefix("partNumber=") {
+            if let part = Int(parameter.dropFirst("partNumber=".count)) { attributes["aws.s3.part_number"] = part }
+        }
+        if let range = headers.first(where: { $0.0.lowercased() == "range" })?.1 {
+            attributes["sqs_extended_proxy.s3.range"] = range
+        }
+        if let length = payload?.length { attributes["http.request.body.size"] = length }
+        return attributes
     }
 
     /// The S3 operation a request is, for the upstream latency histogram.

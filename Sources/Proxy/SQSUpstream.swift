@@ -2,6 +2,7 @@ import AWSCredentialChain
 import AWSSigning
 import NIOCore
 import NIOHTTP1
+import RequestTracing
 import SQSTransport
 import SQSWire
 import ServerEdge
@@ -47,15 +48,33 @@ public struct SQSUpstream: SQSCalls {
             request.bodySHA256.flatMap { body == request.body ? $0 : nil }
             ?? body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
         let call = UpstreamCaller.Call(
-            service: "sqs", repeatable: action.isRepeatable, timeout: readTimeout)
+            service: "sqs", repeatable: action.isRepeatable, timeout: readTimeout, method: action.rawValue)
         return await caller.call(call) {
+            let trace = RequestTrace.current
+            var clientHeaders = request.head.headers
+            // A traced request whose client sent no X-Ray header gets one naming this call, so that
+            // a message's AWSTraceHeader continues the trace.
+            if let xray = trace?.xrayHeader, !clientHeaders.contains(name: "x-amzn-trace-id") {
+                clientHeaders.add(name: "X-Amzn-Trace-Id", value: xray)
+            }
             let head = builder.build(
                 method: request.head.method, path: request.path, query: request.queryString,
-                clientHeaders: request.head.headers, contentLength: body.readableBytes, payloadHash: payloadHash,
+                clientHeaders: clientHeaders, contentLength: body.readableBytes, payloadHash: payloadHash,
                 credentials: credentials, date: .now())
             let upstreamRequest = UpstreamRequest(head: head, body: body, mayLongPoll: action == .receiveMessage)
             do {
                 let response = try await transport.execute(upstreamRequest, deadline: .now() + readTimeout)
+                if let trace {
+                    let status = Int(response.status.code)
+                    trace.answered(
+                        status: status, requestID: response.headers.first(name: "x-amzn-requestid"),
+                        errorCode: status < 400
+                            ? nil
+                            : response.body.withUnsafeReadableBytes {
+                                SQSErrorCode.of(
+                                    queryErrorHeader: response.headers.first(name: "x-amzn-query-error"), body: $0)
+                            })
+                }
                 MemoryLease.current?.charge(response.body.readableBytes)
                 var returned = HTTPHeaders()
                 for name in Self.returnedHeaders {
@@ -64,6 +83,7 @@ public struct SQSUpstream: SQSCalls {
                 let answer = ProxyResponse(status: response.status, headers: returned, body: response.body)
                 return (.answered(answer), UpstreamFailure.of(status: response.status.code, body: response.body))
             } catch {
+                trace?.unanswered(error)
                 return (Self.unanswered(error), UpstreamFailure.of(error))
             }
         }

@@ -109,6 +109,7 @@ public struct ConfigurationResolver: Sendable {
         } catch {
             throw ConfigurationError(error.description)
         }
+        configuration.tracing = try TracingSettings(environment: environment)
         if configuration.kmsKeyID != nil && configuration.serverSideEncryption != "aws:kms" {
             throw ConfigurationError("sse-kms-key-id needs sse aws:kms.")
         }

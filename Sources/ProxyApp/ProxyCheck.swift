@@ -49,6 +49,7 @@ public struct ProxyCheck: Sendable {
         }
         print("version: \(ProxyVersion.current)")
         for line in settingLines(configuration, profileRegion: profileRegion) { print(line) }
+        for line in configuration.tracing?.lines ?? [] { print(line) }
         let caller: UpstreamCaller
         do {
             caller = try ProxyRuntime.makeCaller(configuration)

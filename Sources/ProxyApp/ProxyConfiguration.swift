@@ -35,6 +35,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamQueueURLs = false
     /// The forward proxies of upstream calls, from `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
     public var egressProxies = EgressProxies()
+    /// Tracing, from the OpenTelemetry variables (`OTEL_*`); nil: off.
+    public var tracing: TracingSettings?
     /// The bucket payloads are stored in (used by the extended-client behaviour).
     public var bucket: String?
     /// The buckets whose objects the proxy reads and deletes for clients (default: `bucket` alone).

@@ -7,6 +7,7 @@ import NIOPosix
 import NIOSSL
 import ObjectStore
 import Proxy
+import RequestTracing
 import SQSTransport
 import ServerEdge
 import ServiceLifecycle
@@ -121,6 +122,12 @@ public enum ProxyRuntime {
                 "a payload location's prefix does not end in /: it also matches keys of longer names",
                 metadata: ["location": "\(location)"])
         }
+        for warning in configuration.tracing?.warnings ?? [] { logger.warning("tracing: \(warning)") }
+        var tracing: (tracer: RequestTracer, service: any Service)?
+        if let settings = configuration.tracing, settings.enabled {
+            tracing = try TracingBackend.bootstrap(settings, logger: logger)
+            logger.info("tracing", metadata: ["settings": "\(settings.lines.joined(separator: "; "))"])
+        }
         let draining = DrainingFlag()
         let server = ProxyServer(
             host: configuration.listenHost, port: configuration.listenPort,
@@ -133,7 +140,7 @@ public enum ProxyRuntime {
                 settings: try configuration.extendedClientSettings(),
                 clientCredentials: clientCredentials, limits: configuration.requestLimits,
                 queueURLs: configuration.queueURLMap, logger: logger),
-            group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
+            tracer: tracing?.tracer, group: group, logger: logger, onShutdown: { draining.set() }, onBound: onBound)
         let sqsReachability = UpstreamReachability(
             client: caller.client(for: configuration.sqsEndpoint.description, service: "sqs"),
             endpoint: configuration.sqsEndpoint)
@@ -167,9 +174,10 @@ public enum ProxyRuntime {
             metrics: metrics, onBound: onAdminBound)
         // Shut down in reverse order: the SQS listener first, the refresher (which in-flight
         // requests may still need) last.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: CredentialRefresher(provider: credentials), serviceName: "credentials")
-        ]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // The exporter stops last, with the spans of the last requests.
+        if let tracing { services.append(.init(service: tracing.service, serviceName: "tracing")) }
+        services.append(.init(service: CredentialRefresher(provider: credentials), serviceName: "credentials"))
         if let clientCredentials {
             services.append(
                 .init(

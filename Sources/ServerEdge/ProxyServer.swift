@@ -4,6 +4,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import RequestLimits
+import RequestTracing
 import SQSWire
 import ServiceLifecycle
 
@@ -39,6 +40,8 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
     /// What a request may be and hold, decided from its head.
     let limits: RequestLimits
     let handler: Handler
+    /// Starts each request's trace; nil when tracing is off.
+    let tracer: RequestTracer?
     let group: any EventLoopGroup
     let logger: Logger
     let onShutdown: @Sendable () -> Void
@@ -51,7 +54,7 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
         host: String, port: Int, clientIdleTimeout: Duration, maxConnections: Int = 1024,
         requestBodyTimeout: Duration = .seconds(20), requestHeadTimeout: Duration = .seconds(10),
         maxRequestHeadSize: Int = 64 * 1024, memoryBudget: MemoryBudget? = nil, limits: RequestLimits,
-        handler: Handler, group: any EventLoopGroup, logger: Logger,
+        handler: Handler, tracer: RequestTracer? = nil, group: any EventLoopGroup, logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {}, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
@@ -64,6 +67,7 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
         self.memoryBudget = memoryBudget
         self.limits = limits
         self.handler = handler
+        self.tracer = tracer
         self.group = group
         self.logger = logger
         self.onShutdown = onShutdown
@@ -161,14 +165,33 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
             let lease = memoryBudget.map(MemoryLease.init)
             defer { lease?.end() }
             presence.requestBegins()
-            let (response, reusable) = try await MemoryLease.$current.withValue(lease) {
-                try await ClientPresence.$current.withValue(presence) {
-                    try await answer(head, parts: &parts, outbound: outbound, lease: lease)
+            let trace = tracer?.start("SQS", headers: head.headers)
+            let response: ProxyResponse
+            let reusable: Bool
+            do {
+                (response, reusable) = try await MemoryLease.$current.withValue(lease) {
+                    try await ClientPresence.$current.withValue(presence) {
+                        try await traced(trace) {
+                            try await answer(head, parts: &parts, outbound: outbound, lease: lease)
+                        }
+                    }
                 }
+            } catch {
+                trace?.abandon(error)
+                throw error
             }
             let keepAlive = reusable && head.isKeepAlive
             lease?.charge(response.body.readableBytes)
-            try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
+            do {
+                // A streamed body's reads from S3 are the request's too: its span ends with the last byte.
+                try await traced(trace) {
+                    try await write(response, keepAlive: keepAlive, version: head.version, to: outbound)
+                }
+            } catch {
+                trace?.finish(response, failure: error)
+                throw error
+            }
+            trace?.finish(response, failure: nil)
             presence.requestBegins()
             logAnswered(response, duration: ContinuousClock.now - started)
             guard keepAlive else { return }
@@ -229,6 +252,12 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
         // A body without a declared length that went past the limit cannot be drained.
         guard let response else { return (refusal(), false) }
         return (response, true)
+    }
+
+    /// Runs `body` as the work of `trace`'s request, when there is one.
+    private func traced<Result>(_ trace: RequestTrace?, _ body: () async throws -> Result) async throws -> Result {
+        guard let trace else { return try await body() }
+        return try await RequestTrace.$current.withValue(trace) { try await body() }
     }
 
     /// The request log line (info) and the request metrics.

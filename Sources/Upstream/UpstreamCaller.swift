@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Metrics
 import NIOCore
+import RequestTracing
+import Tracing
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -25,15 +27,23 @@ public struct UpstreamCaller: Sendable {
         public var retried: Bool
         /// How long one attempt may take, its answer's head included.
         public var timeout: TimeAmount
+        /// The AWS operation (`SendMessage`, `PutObject`), for the call's span: `operation` unless told.
+        public var method: String?
+        /// What the call's span says of it beyond its service and operation: the queue, the bucket
+        /// and key, the bytes it carries.
+        public var spanAttributes: SpanAttributes
 
         public init(
-            service: String, operation: String? = nil, repeatable: Bool, retried: Bool = true, timeout: TimeAmount
+            service: String, operation: String? = nil, repeatable: Bool, retried: Bool = true, timeout: TimeAmount,
+            method: String? = nil, spanAttributes: SpanAttributes = [:]
         ) {
             self.service = service
             self.operation = operation
             self.repeatable = repeatable
             self.retried = retried
             self.timeout = timeout
+            self.method = method ?? operation
+            self.spanAttributes = spanAttributes
         }
     }
 
@@ -93,8 +103,14 @@ public struct UpstreamCaller: Sendable {
             do {
                 let outgoing = request()
                 let client = client(for: outgoing.url, service: call.service)
-                return try await answer(try await client.execute(outgoing, deadline: .now() + call.timeout))
+                let response = try await client.execute(outgoing, deadline: .now() + call.timeout)
+                RequestTrace.current?.answered(
+                    status: Int(response.status.code),
+                    requestID: response.headers.first(name: "x-amz-request-id")
+                        ?? response.headers.first(name: "x-amzn-RequestId"))
+                return try await answer(response)
             } catch {
+                RequestTrace.current?.unanswered(error)
                 return (failed(error), UpstreamFailure.of(error))
             }
         }
@@ -110,13 +126,21 @@ public struct UpstreamCaller: Sendable {
         {
             Timer(label: "sqs_proxy_upstream_duration_seconds", dimensions: call.dimensions)
         }
-        func timed() async -> (result: Result, failure: UpstreamFailure?) {
-            let started = ContinuousClock.now
-            defer { timer.record(duration: ContinuousClock.now - started) }
-            return await attempt()
+        return await RequestTrace.withClientSpan(call.spanName) { trace in
+            trace?.span.attributes.merge(call.tracedAttributes)
+            var attempts = 0
+            func timed() async -> (result: Result, failure: UpstreamFailure?) {
+                attempts += 1
+                let started = ContinuousClock.now
+                defer { timer.record(duration: ContinuousClock.now - started) }
+                return await attempt()
+            }
+            let result =
+                call.retried
+                ? await retrier.run(service: call.service, repeatable: call.repeatable, timed) : await timed().result
+            trace?.callEnded(attempts: attempts)
+            return result
         }
-        guard call.retried else { return await timed().result }
-        return await retrier.run(service: call.service, repeatable: call.repeatable, timed)
     }
 }
 
@@ -131,6 +155,23 @@ extension UpstreamCaller {
 }
 
 extension UpstreamCaller.Call {
+    /// AWS's name of the service (`SQS`, `S3`, `STS`) and the operation: the call's span's name.
+    var spanName: String {
+        let service = Self.serviceNames[self.service] ?? self.service.uppercased()
+        return method.map { service + "." + $0 } ?? service
+    }
+
+    static let serviceNames = ["sqs": "SQS", "s3": "S3", "sts": "STS", "imds": "IMDS", "container": "ECS"]
+
+    /// The span's attributes: `rpc.*` (the OpenTelemetry conventions for AWS calls) and the call's own.
+    var tracedAttributes: SpanAttributes {
+        var attributes = spanAttributes
+        attributes["rpc.system"] = "aws-api"
+        attributes["rpc.service"] = Self.serviceNames[service] ?? service
+        if let method { attributes["rpc.method"] = method }
+        return attributes
+    }
+
     var dimensions: [(String, String)] {
         guard let operation else { return [("service", service)] }
         return [("service", service), ("operation", operation)]

@@ -149,3 +149,28 @@ struct ResponseCodecTests {
         #expect(ResponseCodec.decode(Array("[1]".utf8), action: .sendMessage, wireProtocol: .json) == nil)
     }
 }
+
+struct SQSErrorCodeTests {
+    static func code(header: String? = nil, _ body: String) -> String? {
+        Array(body.utf8).withUnsafeBytes { SQSErrorCode.of(queryErrorHeader: header, body: $0) }
+    }
+
+    @Test func theCodeOfAnErrorInEitherProtocol() {
+        #expect(
+            Self.code(header: "AWS.SimpleQueueService.NonExistentQueue;Sender", "{}")
+                == "AWS.SimpleQueueService.NonExistentQueue")
+        #expect(
+            Self.code(#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"m"}"#) == "QueueDoesNotExist")
+        #expect(
+            Self.code(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code></Error></ErrorResponse>"
+            ) == "AWS.SimpleQueueService.NonExistentQueue")
+    }
+
+    @Test func noCodeFromWhatIsNotAnErrorOrIsTooLarge() {
+        #expect(Self.code("") == nil)
+        #expect(Self.code("<html>bad gateway</html>") == nil)
+        #expect(Self.code(#"{"message":"m"}"#) == nil)
+        #expect(Self.code("<Code>X</Code>" + String(repeating: " ", count: SQSErrorCode.maxBodySize)) == nil)
+    }
+}
