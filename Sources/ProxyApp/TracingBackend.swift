@@ -18,6 +18,8 @@ enum TracingBackend {
         configuration.serviceName = settings.serviceName
         configuration.resourceAttributes["service.version"] = ProxyVersion.current
         configuration.diagnosticLogger = .custom(logger)
+        // swift-otel's notes on each variable it read are not warnings; OTEL_LOG_LEVEL asks for them.
+        configuration.diagnosticLogLevel = .warning
         let service = try OTel.bootstrap(configuration: configuration, environment: settings.exporterEnvironment)
         return (RequestTracer(tracer: InstrumentationSystem.tracer, propagation: settings.propagation), service)
     }

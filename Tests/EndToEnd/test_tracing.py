@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from conftest import BUCKET, PROXY_BIN, patient_client, proxy_environment
+from conftest import BUCKET, PROXY_BIN, REGION, ProxyProcess, patient_client, proxy_environment
 from otlp_collector import Collector
 from test_extended import md5_of_body, objects, payload, reached_sqs
 
@@ -171,3 +171,30 @@ def test_grpc_is_a_start_up_error_that_says_why(relay):
     )
     assert result.returncode != 0
     assert "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" in result.stderr and "OTLP/HTTP only" in result.stderr
+
+
+def test_the_last_requests_spans_are_exported_at_shutdown(relay, collector):
+    """The exporter stops after the listener: a batch not yet due is sent before the process exits."""
+    proxy = ProxyProcess(
+        ["--region", REGION, "--sqs-endpoint", relay.endpoint],
+        env={"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "600000"},
+    )
+    patient_client(proxy.endpoint).list_queues()
+    assert not collector.spans
+    proxy.process.terminate()
+    assert proxy.process.wait(20) == 0
+    assert named(collector.spans, "ListQueues")
+
+
+def test_check_shows_the_tracing_settings_and_their_sources(relay, moto):
+    from test_check import run_check
+
+    _, lines = run_check(
+        relay, moto, "--region", "us-east-1",
+        env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"},
+    )
+    assert "tracing: on (OTEL_EXPORTER_OTLP_ENDPOINT is set)" in lines
+    assert "tracing endpoint = http://collector:4318/v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT)" in lines
+    assert "tracing sampler = traceidratio, argument 0.25 (OTEL_TRACES_SAMPLER)" in lines
+    _, lines = run_check(relay, moto, "--region", "us-east-1")
+    assert "tracing: off (no OTEL_TRACES_EXPORTER=otlp or OTLP endpoint set)" in lines
