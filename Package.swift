@@ -2,9 +2,8 @@
 import PackageDescription
 
 // scripts/test builds the release configuration once with SQS_PROXY_TESTABLE=1, so that the unit
-// tests run against optimized code (`@testable` needs -enable-testing), then builds the product
-// again without it: only the proxy's own modules are compiled twice, not its dependencies, and the
-// end-to-end suite checks the binary that ships.
+// tests run against optimized code (`@testable` needs -enable-testing); the end-to-end suite runs
+// that build's binary too. A plain `swift build -c release` builds the proxy's modules without it.
 let testable: [SwiftSetting] =
     Context.environment["SQS_PROXY_TESTABLE"] == "1" ? [.unsafeFlags(["-enable-testing"])] : []
 
