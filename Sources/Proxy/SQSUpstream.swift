@@ -52,9 +52,11 @@ public struct SQSUpstream: SQSCalls {
         return await caller.call(call) {
             let trace = RequestTrace.current
             var clientHeaders = request.head.headers
-            // A traced request whose client sent no X-Ray header gets one naming this call, so that
-            // a message's AWSTraceHeader continues the trace.
-            if let xray = trace?.xrayHeader, !clientHeaders.contains(name: "x-amzn-trace-id") {
+            // A traced send whose client sent no X-Ray header gets one naming this call, so that
+            // the message's AWSTraceHeader continues the trace.
+            if let trace, action == .sendMessage || action == .sendMessageBatch,
+                !clientHeaders.contains(name: "x-amzn-trace-id"), let xray = trace.xrayHeader
+            {
                 clientHeaders.add(name: "X-Amzn-Trace-Id", value: xray)
             }
             let head = builder.build(

@@ -2,7 +2,7 @@ import NIOHTTP1
 
 /// Which trace-context headers the proxy reads from clients and writes upstream: the
 /// `OTEL_PROPAGATORS` it supports. `tracecontext` reads W3C `traceparent` and `tracestate`; `xray`
-/// reads `X-Amzn-Trace-Id` and writes one on SQS calls whose client sent none, so that a message's
+/// reads `X-Amzn-Trace-Id` and writes one on sends whose client sent none, so that a message's
 /// `AWSTraceHeader` continues the trace. When a request carries both, `traceparent` wins.
 public struct TracePropagation: Equatable, Sendable {
     public var readsTraceContext: Bool

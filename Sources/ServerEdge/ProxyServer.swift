@@ -254,7 +254,9 @@ public struct ProxyServer<Handler: RequestResponder>: Service {
         return (response, true)
     }
 
-    /// Runs `body` as the work of `trace`'s request, when there is one.
+    /// Runs `body` as the work of `trace`'s request, when there is one (inlined: with tracing off,
+    /// `body` is all that runs).
+    @inline(__always)
     private func traced<Result>(_ trace: RequestTrace?, _ body: () async throws -> Result) async throws -> Result {
         guard let trace else { return try await body() }
         return try await RequestTrace.$current.withValue(trace) { try await body() }
