@@ -13,9 +13,10 @@ import Tracing
 /// Where every upstream call is made, for SQS, S3 and STS alike: each attempt's request built (and
 /// signed) anew, executed on the shared client within a deadline, timed in
 /// `sqs_proxy_upstream_duration_seconds` under its service and operation, and tried again under
-/// the retry policy and the shared budget.
+/// the retry policy and the shared budget; in a span of its own when the request it serves is
+/// traced.
 public struct UpstreamCaller: Sendable {
-    /// What a call is, for its metric and its retries.
+    /// What a call is, for its metric, its retries and its span.
     public struct Call: Sendable {
         /// `sqs`, `s3` or `sts`: the metric label and the retry count's.
         public var service: String
@@ -117,7 +118,8 @@ public struct UpstreamCaller: Sendable {
     }
 
     /// Makes one call whose attempts are carried some other way (SQS's own transport): each
-    /// timed under the call's service and operation, retried under the policy and budget.
+    /// timed under the call's service and operation, retried under the policy and budget, all in
+    /// one client span (`Service.Operation`) when a request is traced.
     /// - Parameter attempt: one attempt: its result, and how it failed if it may be tried again.
     public func call<Result>(
         _ call: Call, attempt: () async -> (result: Result, failure: UpstreamFailure?)

@@ -156,6 +156,9 @@ def test_without_otel_variables_nothing_is_exported(start_proxy, collector):
     spans = collector.wait_for(lambda spans: any(s.name == "ListQueues" for s in spans))
     assert len(named(spans, "ListQueues")) == 1
     assert named(spans, "ListQueues")[0].resource["service.name"] == "sqs-extended-proxy"
+    # The proxy says when it traces (and where to); the other two did not.
+    assert "tracing settings=" in traced.stderr(whole=True)
+    assert "tracing" not in proxy.stderr(whole=True) and "tracing" not in disabled.stderr(whole=True)
     assert collector.content_types[0] == ("/v1/traces", "application/x-protobuf")
 
 
