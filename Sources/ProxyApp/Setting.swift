@@ -438,7 +438,7 @@ public struct Setting: Sendable {
 
     /// `HOST:PORT`, an IPv6 address in brackets.
     static func address(_ host: String, _ port: Int) -> String {
-        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+        (host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host) + ":\(port)"
     }
 
     /// A duration as a number of seconds (`2.5`).

@@ -173,7 +173,7 @@ struct Serve: AsyncParsableCommand {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var healthy = false
         do {
-            let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/healthz"
+            let url = "http://\(host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host):\(port)/healthz"
             let response = try await client.execute(HTTPClientRequest(url: url), deadline: .now() + .seconds(3))
             healthy = response.status == .ok
         } catch {
@@ -185,7 +185,7 @@ struct Serve: AsyncParsableCommand {
 
     /// Prints a listener's address on standard output, where scripts wait for it.
     static func announce(_ what: String, _ address: SocketAddress, _ host: String, suffix: String) {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
+        let shownHost = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         write("\(what) http://\(shownHost):\(address.port ?? 0)\(suffix)\n", to: STDOUT_FILENO)
     }
 

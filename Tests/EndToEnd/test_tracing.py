@@ -1,6 +1,7 @@
 """OpenTelemetry tracing: the proxy's spans reach a collector (a stand-in, `otlp_collector.py`) over
 OTLP/HTTP, continue the client's trace, and describe the S3 and SQS calls made for each request."""
 
+import time
 import uuid
 
 import pytest
@@ -201,3 +202,18 @@ def test_check_shows_the_tracing_settings_and_their_sources(relay, moto):
     assert "tracing sampler = traceidratio, argument 0.25 (OTEL_TRACES_SAMPLER)" in lines
     _, lines = run_check(relay, moto, "--region", "us-east-1")
     assert "tracing: off (no OTEL_TRACES_EXPORTER=otlp or OTLP endpoint set)" in lines
+
+
+def test_the_sampler_variables_act_as_the_specification_says(start_proxy, collector):
+    """The default sampler (parent-based) follows the client's sampled flag; always_off records nothing."""
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "50"}
+    following = start_proxy(env=env)
+    never = start_proxy(env={**env, "OTEL_TRACES_SAMPLER": "always_off"})
+    sampled = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"}
+    with_headers(patient_client(never.endpoint), sampled).list_queues()
+    with_headers(patient_client(following.endpoint), {"traceparent": f"00-{'1' * 32}-{PARENT_ID}-00"}).list_queues()
+    with_headers(patient_client(following.endpoint), sampled).list_queues()
+    collector.wait_for(lambda spans: any(s.name == "ListQueues" for s in spans))
+    # Every proxy's batch is due within 50 ms: a second is time enough for spans that should not come.
+    time.sleep(1)
+    assert [(s.name, s.trace_id) for s in collector.spans if s.kind == SERVER] == [("ListQueues", TRACE_ID)]
