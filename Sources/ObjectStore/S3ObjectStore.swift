@@ -423,12 +423,14 @@ public struct S3ObjectStore: Sendable {
     static func spanAttributes(
         bucket: String, key: String, query: String, headers: [(String, String)], payload: Payload?
     ) -> SpanAttributes {
-        var attributes: SpanAttributes = ["aws.s3.bucket": .string(bucket), "aws.s3.key": .string(key)]
+        var attributes: SpanAttributes = [
+            "aws.s3.bucket": SpanText.bounded(bucket), "aws.s3.key": SpanText.bounded(key),
+        ]
         for parameter in query.split(separator: "&") where parameter.hasPrefix("partNumber=") {
             if let part = Int(parameter.dropFirst("partNumber=".count)) { attributes["aws.s3.part_number"] = part }
         }
         if let range = headers.first(where: { $0.0.lowercased() == "range" })?.1 {
-            attributes["sqs_extended_proxy.s3.range"] = range
+            attributes["sqs_extended_proxy.s3.range"] = SpanText.bounded(range)
         }
         if let length = payload?.length { attributes["http.request.body.size"] = length }
         return attributes

@@ -63,8 +63,8 @@ public struct RequestTrace: Sendable {
     public func answered(status: Int, requestID: String?, errorCode: String? = nil) {
         span.updateAttributes { attributes in
             attributes["http.response.status_code"] = status
-            attributes["aws.request_id"] = requestID.map { SpanAttribute.string($0) }
-            attributes["error.type"] = status >= 400 ? SpanAttribute.string(errorCode ?? String(status)) : nil
+            attributes["aws.request_id"] = requestID.map(SpanText.bounded)
+            attributes["error.type"] = status >= 400 ? SpanText.bounded(errorCode ?? String(status)) : nil
         }
     }
 
@@ -75,7 +75,8 @@ public struct RequestTrace: Sendable {
             attributes["aws.request_id"] = nil
             attributes["error.type"] = String(describing: type(of: error))
         }
-        span.addEvent(SpanEvent(name: "attempt failed", attributes: ["exception.message": "\(error)"]))
+        span.addEvent(
+            SpanEvent(name: "attempt failed", attributes: ["exception.message": SpanText.bounded("\(error)")]))
     }
 
     /// Ends what an upstream call's span says: how many times it was sent again

@@ -19,7 +19,7 @@ extension RequestTrace {
             let code = response.body.withUnsafeReadableBytes {
                 SQSErrorCode.of(queryErrorHeader: response.headers.first(name: "x-amzn-query-error"), body: $0)
             }
-            span.attributes["error.type"] = code ?? String(response.status.code)
+            span.attributes["error.type"] = SpanText.bounded(code ?? String(response.status.code))
         }
         if let failure {
             span.recordError(failure)
@@ -54,10 +54,10 @@ public enum ServerSpanAttributes {
             attributes["messaging.operation.name"] = action?.rawValue
         }
         if let queueURL, let name = queueURL.split(separator: "/").last {
-            attributes["messaging.destination.name"] = String(name)
+            attributes["messaging.destination.name"] = SpanText.bounded(name)
         }
         if let status { attributes["http.response.status_code"] = status }
-        if let requestID { attributes["aws.request_id"] = requestID }
+        if let requestID { attributes["aws.request_id"] = SpanText.bounded(requestID) }
         return attributes
     }
 

@@ -217,3 +217,16 @@ def test_the_sampler_variables_act_as_the_specification_says(start_proxy, collec
     # Every proxy's batch is due within 50 ms: a second is time enough for spans that should not come.
     time.sleep(1)
     assert [(s.name, s.trace_id) for s in collector.spans if s.kind == SERVER] == [("ListQueues", TRACE_ID)]
+
+
+def test_what_a_span_holds_of_a_clients_text_is_bounded(traced_proxy, collector):
+    """Spans outlive their requests, outside the memory budget: a queue name of 60,000 bytes is kept
+    as its first 256."""
+    client = patient_client(traced_proxy.endpoint)
+    name = "n" * 60_000
+    with pytest.raises(client.exceptions.ClientError):
+        client.send_message(QueueUrl=traced_proxy.endpoint + "/123456789012/" + name, MessageBody="x")
+    spans = collector.wait_for(lambda spans: any(s.kind == SERVER for s in spans))
+    server = [s for s in spans if s.kind == SERVER][0]
+    assert server.attributes["messaging.destination.name"] == "n" * 256
+    assert all(len(str(value)) <= 256 for span in spans for value in span.attributes.values())

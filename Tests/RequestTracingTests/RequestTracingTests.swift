@@ -199,3 +199,14 @@ struct RequestTraceTests {
         #expect(trace.tally.all == ["bytes": 300])
     }
 }
+
+struct SpanTextTests {
+    @Test func outsideTextIsCutToItsBound() {
+        #expect(SpanText.bounded("orders") == .string("orders"))
+        let long = String(repeating: "q", count: 10_000)
+        #expect(SpanText.bounded(long) == .string(String(repeating: "q", count: SpanText.maxBytes)))
+        // A character cut in two at the bound becomes one replacement character.
+        let cut = String(repeating: "a", count: SpanText.maxBytes - 1) + "é"
+        #expect(SpanText.bounded(cut) == .string(String(repeating: "a", count: SpanText.maxBytes - 1) + "\u{FFFD}"))
+    }
+}
