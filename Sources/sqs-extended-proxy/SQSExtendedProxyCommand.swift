@@ -43,7 +43,10 @@ struct SQSExtendedProxyCommand: AsyncParsableCommand {
                 the AWS SDKs' default chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, a web \
                 identity token (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, EKS IRSA), the shared credentials \
                 and config files (AWS_PROFILE; role_arn with source_profile), the container endpoint (ECS, EKS Pod \
-                Identity), EC2 instance metadata (IMDSv2). SIGTERM and SIGINT shut down gracefully.
+                Identity), EC2 instance metadata (IMDSv2). SIGTERM and SIGINT shut down gracefully. \
+                OpenTelemetry tracing is off unless OTEL_TRACES_EXPORTER=otlp or an OTLP endpoint \
+                (OTEL_EXPORTER_OTLP_ENDPOINT) is set; the other OTEL_* variables act as the specification says \
+                (check shows them).
 
                 SETTINGS (serve and check):
                 \(Setting.helpText)
