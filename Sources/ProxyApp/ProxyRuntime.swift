@@ -175,8 +175,13 @@ public enum ProxyRuntime {
         // Shut down in reverse order: the SQS listener first, the refresher (which in-flight
         // requests may still need) last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        // The exporter stops last, with the spans of the last requests.
-        if let tracing { services.append(.init(service: tracing.service, serviceName: "tracing")) }
+        // The exporter stops last, with the spans of the last requests; it never stops the proxy.
+        if let tracing {
+            services.append(
+                .init(
+                    service: SpanExporting(service: tracing.service, flushLimit: .seconds(5), logger: logger),
+                    successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore, serviceName: "tracing"))
+        }
         services.append(.init(service: CredentialRefresher(provider: credentials), serviceName: "credentials"))
         if let clientCredentials {
             services.append(

@@ -230,3 +230,26 @@ def test_what_a_span_holds_of_a_clients_text_is_bounded(traced_proxy, collector)
     server = [s for s in spans if s.kind == SERVER][0]
     assert server.attributes["messaging.destination.name"] == "n" * 256
     assert all(len(str(value)) <= 256 for span in spans for value in span.attributes.values())
+
+
+def test_a_collector_that_cannot_be_reached_costs_requests_nothing(relay):
+    """Requests are answered as ever; the spans that could not be sent are given up 5 s into the
+    exporter's shutdown, and the proxy exits 0."""
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    try:
+        proxy = ProxyProcess(
+            ["--region", REGION, "--sqs-endpoint", relay.endpoint],
+            env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{closed.getsockname()[1]}", "OTEL_BSP_SCHEDULE_DELAY": "50"},
+        )
+        client = patient_client(proxy.endpoint)
+        for _ in range(5):
+            assert "ResponseMetadata" in client.list_queues()
+            time.sleep(0.1)
+        proxy.process.terminate()
+        assert proxy.process.wait(20) == 0
+        assert "spans not sent within 5.0 seconds of shutdown were given up" in proxy.stderr(whole=True)
+    finally:
+        closed.close()
