@@ -82,7 +82,8 @@ public struct TracingSettings: Equatable, Sendable {
         let protocolVariable = ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"].first {
             value($0) != nil
         }
-        let wireProtocol = protocolVariable.flatMap(value)?.lowercased() ?? "http/protobuf"
+        var wireProtocol = protocolVariable.flatMap(value)?.lowercased() ?? "http/protobuf"
+        var ignoredProtocol = false
         switch wireProtocol {
         case "http/protobuf", "http/json":
             break
@@ -90,11 +91,11 @@ public struct TracingSettings: Equatable, Sendable {
             throw ConfigurationError(
                 "\(protocolVariable ?? "")=grpc: the proxy exports traces over OTLP/HTTP only (its gRPC exporter is not built, to keep the binary small); set it to http/protobuf and point the endpoint at the collector's HTTP port (4318)"
             )
+        case "grpc":
+            break
         default:
-            if enabled {
-                throw ConfigurationError(
-                    "\(protocolVariable ?? "")=\(wireProtocol): not an OTLP protocol; use http/protobuf")
-            }
+            warnings.append("\(protocolVariable ?? ""): unknown protocol \(wireProtocol) ignored")
+            (wireProtocol, ignoredProtocol) = ("http/protobuf", true)
         }
         let endpoint: String
         if let specific = value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
@@ -139,6 +140,10 @@ public struct TracingSettings: Equatable, Sendable {
             exporterEnvironment[name] = variableValue
         }
         if sampler == nil { exporterEnvironment["OTEL_TRACES_SAMPLER"] = nil }
+        if ignoredProtocol {
+            exporterEnvironment["OTEL_EXPORTER_OTLP_PROTOCOL"] = nil
+            exporterEnvironment["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = nil
+        }
         exporterEnvironment["OTEL_TRACES_EXPORTER"] = "otlp"
         // The tracer reads the W3C headers the proxy gives it, whatever the client sent.
         exporterEnvironment["OTEL_PROPAGATORS"] = "tracecontext"
@@ -153,7 +158,8 @@ public struct TracingSettings: Equatable, Sendable {
         lines.append("tracing: \(reason)")
         if enabled {
             lines.append("tracing endpoint = \(endpoint) (\(endpointVariable ?? "default"))")
-            lines.append("tracing protocol = \(wireProtocol) (\(protocolVariable ?? "default"))")
+            lines.append(
+                "tracing protocol = \(wireProtocol) (\(ignoredProtocol ? "default" : protocolVariable ?? "default"))")
             lines.append("tracing service name = \(serviceName) (\(serviceNameSource))")
             if let attributes = value("OTEL_RESOURCE_ATTRIBUTES") {
                 lines.append("tracing resource attributes = \(attributes) (OTEL_RESOURCE_ATTRIBUTES)")

@@ -58,6 +58,12 @@ struct TracingSettingsTests {
         #expect(settings.warnings.count == 4)
         #expect(settings.exporterEnvironment["OTEL_TRACES_SAMPLER"] == nil)
         #expect(settings.propagation == TracePropagation(readsTraceContext: true, usesXRay: false))
+        let protocolUnknown = try TracingSettings(environment: [
+            "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/thrift",
+        ])
+        #expect(protocolUnknown.exporterEnvironment["OTEL_EXPORTER_OTLP_PROTOCOL"] == nil)
+        #expect(protocolUnknown.lines.contains("tracing protocol = http/protobuf (default)"))
+        #expect(protocolUnknown.warnings == ["OTEL_EXPORTER_OTLP_PROTOCOL: unknown protocol http/thrift ignored"])
     }
 
     @Test func propagatorsReadTraceContextAndXRayByDefault() throws {
