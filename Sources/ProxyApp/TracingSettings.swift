@@ -85,13 +85,17 @@ public struct TracingSettings: Equatable, Sendable {
         var wireProtocol = protocolVariable.flatMap(value)?.lowercased() ?? "http/protobuf"
         var ignoredProtocol = false
         switch wireProtocol {
-        case "http/protobuf", "http/json":
+        case "http/protobuf":
             break
+        case "http/json" where enabled:
+            throw ConfigurationError(
+                "\(protocolVariable ?? "")=http/json: swift-otel's OTLP/JSON writes trace and span ids in base64 where OTLP/JSON has them in hex, so a collector would read wrong ids; use http/protobuf"
+            )
         case "grpc" where enabled:
             throw ConfigurationError(
                 "\(protocolVariable ?? "")=grpc: the proxy exports traces over OTLP/HTTP only (its gRPC exporter is not built, to keep the binary small); set it to http/protobuf and point the endpoint at the collector's HTTP port (4318)"
             )
-        case "grpc":
+        case "grpc", "http/json":
             break
         default:
             warnings.append("\(protocolVariable ?? ""): unknown protocol \(wireProtocol) ignored")

@@ -163,18 +163,23 @@ def test_without_otel_variables_nothing_is_exported(start_proxy, collector):
     assert collector.content_types[0] == ("/v1/traces", "application/x-protobuf")
 
 
-def test_grpc_is_a_start_up_error_that_says_why(relay):
+@pytest.mark.parametrize(
+    "protocol, reason",
+    [("grpc", "OTLP/HTTP only"), ("http/json", "base64")],
+)
+def test_protocols_not_supported_are_start_up_errors_that_say_why(relay, protocol, reason):
+    """gRPC is not built in; swift-otel's OTLP/JSON writes ids in base64 where collectors read hex."""
     import subprocess
 
     result = subprocess.run(
         [PROXY_BIN, "--region", "us-east-1", "--sqs-endpoint", relay.endpoint, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
-        env=proxy_environment({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}),
+        env=proxy_environment({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": protocol}),
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert result.returncode != 0
-    assert "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" in result.stderr and "OTLP/HTTP only" in result.stderr
+    assert f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol}" in result.stderr and reason in result.stderr
 
 
 def test_the_last_requests_spans_are_exported_at_shutdown(relay, collector):

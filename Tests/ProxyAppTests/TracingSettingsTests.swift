@@ -39,6 +39,13 @@ struct TracingSettingsTests {
                 "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             ])
         }
+        #expect {
+            try TracingSettings(environment: [
+                "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+            ])
+        } throws: { error in
+            "\(error)".contains("base64")
+        }
         #expect(throws: ConfigurationError.self) {
             try TracingSettings(environment: ["OTEL_TRACES_EXPORTER": "zipkin"])
         }
