@@ -74,6 +74,7 @@ let package = Package(
         .target(
             name: "RequestTracing",
             dependencies: [
+                "TextCoding",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

@@ -25,11 +25,15 @@ public struct TracePropagation: Equatable, Sendable {
             let parents = headers["traceparent"]
             if parents.count == 1, Self.mayBeTraceParent(parents[0]) {
                 var carrier = ["traceparent": parents[0]]
-                let state = headers["tracestate"].joined(separator: ",")
-                if !state.isEmpty, state.utf8.count <= Self.maxTraceStateLength,
-                    state.utf8.count(where: { $0 == UInt8(ascii: ",") }) < Self.maxTraceStateMembers
+                let states = headers["tracestate"]
+                // Measured before it is joined: over the limit, it is not copied again.
+                if !states.isEmpty,
+                    states.reduce(states.count - 1, { $0 + $1.utf8.count }) <= Self.maxTraceStateLength
                 {
-                    carrier["tracestate"] = state
+                    let state = states.joined(separator: ",")
+                    if state.utf8.count(where: { $0 == UInt8(ascii: ",") }) < Self.maxTraceStateMembers {
+                        carrier["tracestate"] = state
+                    }
                 }
                 return carrier
             }
