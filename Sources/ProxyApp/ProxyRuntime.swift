@@ -129,12 +129,13 @@ public enum ProxyRuntime {
             logger.info("tracing", metadata: ["settings": "\(settings.lines.joined(separator: "; "))"])
         }
         let draining = DrainingFlag()
+        let memoryBudget = MemoryBudget(limit: configuration.memoryBudget)
         let server = ProxyServer(
             host: configuration.listenHost, port: configuration.listenPort,
             clientIdleTimeout: configuration.clientIdleTimeout, maxConnections: configuration.maxConnections,
             requestBodyTimeout: configuration.requestBodyTimeout, requestHeadTimeout: configuration.requestHeadTimeout,
             maxRequestHeadSize: configuration.maxRequestHeadSize,
-            memoryBudget: MemoryBudget(limit: configuration.memoryBudget), limits: configuration.requestLimits,
+            memoryBudget: memoryBudget, limits: configuration.requestLimits,
             handler: SQSRequestHandler(
                 upstream: upstream, store: store, uploader: uploader,
                 settings: try configuration.extendedClientSettings(),
@@ -171,7 +172,10 @@ public enum ProxyRuntime {
                 }
                 return AdminServer.Readiness(ready: ready, detail: lines.joined(separator: "\n"))
             },
-            metrics: metrics, onBound: onAdminBound)
+            metrics: {
+                ServerMetrics.recordMemoryBudget(memoryBudget)
+                return metrics()
+            }, onBound: onAdminBound)
         // Shut down in reverse order: the SQS listener first, the refresher (which in-flight
         // requests may still need) last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []

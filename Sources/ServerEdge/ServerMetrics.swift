@@ -44,4 +44,10 @@ public enum ServerMetrics {
     static func errorAnswered(kind: String) {
         Counter(label: "sqs_proxy_errors_total", dimensions: [("kind", kind)]).increment()
     }
+
+    /// Records the memory budget's limit and the bytes it holds now; called for each scrape.
+    public static func recordMemoryBudget(_ budget: MemoryBudget) {
+        Gauge(label: "sqs_proxy_memory_budget_bytes").record(budget.limit)
+        Gauge(label: "sqs_proxy_memory_budget_in_use_bytes").record(budget.inUse)
+    }
 }

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 from conftest import BUCKET, make_client, patient_client
 from s3_faults import S3FaultRelay
 from test_extended import md5_of_body, objects, payload
+from test_operations import metric, metrics
 
 PART = 5 * 1024 * 1024
 
@@ -221,6 +222,10 @@ def test_a_body_that_stops_arriving_is_cut_and_its_upload_aborted(start_proxy, s
     assert proxy.alive(), proxy.stderr()
 
 
+def budget_in_use(proxy):
+    return metric(metrics(proxy), "sqs_proxy_memory_budget_in_use_bytes")
+
+
 def test_a_request_the_memory_budget_has_no_room_for_gets_a_503_that_sdks_retry(start_proxy, s3_relay, queue):
     import socket
     import threading
@@ -245,17 +250,19 @@ def test_a_request_the_memory_budget_has_no_room_for_gets_a_503_that_sdks_retry(
         holder = socket.create_connection((endpoint.hostname, endpoint.port), timeout=10)
         holder.sendall(head + b"x" * (mib - 1))
         holders.append(holder)
+    # Once the proxy counts what the holders sent, the budget has no room for the send.
+    held = 11 * (mib - 1)
+    deadline = time.time() + 30
+    while budget_in_use(proxy) < held:
+        assert time.time() < deadline, f"the budget counts {budget_in_use(proxy)} of the holders' {held} bytes"
+        time.sleep(0.05)
+    assert metric(metrics(proxy), "sqs_proxy_memory_budget_bytes") == budget
     impatient = make_client(proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
     body = payload(600_000, "budget")
-    # Until the proxy has read what the holders sent, the send is let through (to a queue that is not there).
-    deadline, refused = time.time() + 30, None
-    while time.time() < deadline and refused is None:
-        try:
-            impatient.send_message(QueueUrl=queue + "-absent", MessageBody=body)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ServiceUnavailable":
-                refused = error
-    assert refused is not None, "the send was never refused"
+    with pytest.raises(ClientError) as raised:
+        impatient.send_message(QueueUrl=queue, MessageBody=body)
+    refused = raised.value
+    assert refused.response["Error"]["Code"] == "ServiceUnavailable"
     assert refused.response["ResponseMetadata"]["HTTPStatusCode"] == 503
     assert "memory budget" in refused.response["Error"]["Message"]
     # The SDK's own retries get through once the holders are gone.
