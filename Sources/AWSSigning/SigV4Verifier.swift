@@ -1,3 +1,5 @@
+import TextCoding
+
 /// Checks the SigV4 signature of a request signed in the `Authorization` header, as an AWS service
 /// does: the key must be known, the date within the allowed skew of the verifier's clock, the
 /// scope's service the verifier's (any region), and the signature the one the key's secret gives.
@@ -130,7 +132,7 @@ public struct SigV4Verifier: Sendable {
         method: String, path: String, query: String, headers: [(name: String, value: String)], now: Int,
         secret: (String) -> String?
     ) -> Result<PendingSignature, Failure> {
-        if Self.presignedQueryNames.contains(where: { query.contains($0) }) {
+        if Self.presignedQueryNames.contains(where: { query.containsBytes(of: $0) }) {
             return .failure(.malformed("Presigned URLs are not accepted: sign the Authorization header."))
         }
         let authorizationValues = headers.filter { $0.name.lowercased() == "authorization" }.map(\.value)

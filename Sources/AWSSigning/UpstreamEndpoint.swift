@@ -8,10 +8,13 @@ public struct UpstreamEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses an endpoint URL; nil unless it is `http` or `https` with a host.
     public init?(_ url: String) {
-        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
-        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        // The scheme ends at the first colon (a byte search: the proxy parses endpoints at start,
+        // and a string search would bring the string-processing library's code in).
+        guard let colon = url.utf8.firstIndex(of: UInt8(ascii: ":")), url.utf8[colon...].starts(with: "://".utf8)
+        else { return nil }
+        let scheme = url[..<colon].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
-        let rest = url[schemeEnd.upperBound...]
+        let rest = url[url.utf8.index(colon, offsetBy: 3)...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let path = rest.dropFirst(authority.count).prefix { $0 != "?" && $0 != "#" }
         var host = Substring(authority)

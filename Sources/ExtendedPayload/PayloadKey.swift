@@ -1,3 +1,5 @@
+import TextCoding
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -17,7 +19,7 @@ public struct PayloadKeyGenerator: Sendable {
         guard !prefix.hasPrefix("."), !prefix.hasPrefix("/") else {
             throw PayloadKeyError("The S3 key prefix must not start with '.' or '/'.")
         }
-        guard !prefix.contains("..") else { throw PayloadKeyError("The S3 key prefix must not contain '..'.") }
+        guard !prefix.containsBytes(of: "..") else { throw PayloadKeyError("The S3 key prefix must not contain '..'.") }
         let allowed = prefix.utf8.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),

@@ -271,7 +271,7 @@ public struct S3ObjectStore: Sendable {
             .POST, bucket: bucket, key: key, query: "uploadId=\(Self.queryEncode(uploadID))",
             headers: [("content-type", "application/xml")], payload: .signed(ByteBuffer(string: xml)))
         // S3 may answer 200 and still report an error in the body.
-        guard response.status == .ok, !String(buffer: response.body).contains("<Error>") else {
+        guard response.status == .ok, !String(buffer: response.body).containsBytes(of: "<Error>") else {
             throw response.error
         }
     }
@@ -439,9 +439,9 @@ public struct S3ObjectStore: Sendable {
     /// The S3 operation a request is, for the upstream latency histogram.
     static func operation(_ method: HTTPMethod, query: String) -> String {
         switch method {
-        case .PUT: return query.contains("partNumber=") ? "UploadPart" : "PutObject"
+        case .PUT: return query.containsBytes(of: "partNumber=") ? "UploadPart" : "PutObject"
         case .GET: return "GetObject"
-        case .DELETE: return query.contains("uploadId=") ? "AbortMultipartUpload" : "DeleteObject"
+        case .DELETE: return query.containsBytes(of: "uploadId=") ? "AbortMultipartUpload" : "DeleteObject"
         case .POST: return query.hasPrefix("uploads") ? "CreateMultipartUpload" : "CompleteMultipartUpload"
         default: return method.rawValue
         }

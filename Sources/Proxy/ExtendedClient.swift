@@ -9,6 +9,7 @@ import ObjectStore
 import RequestLimits
 import SQSWire
 import ServerEdge
+import TextCoding
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -131,7 +132,8 @@ struct ExtendedClient: Sendable {
     static func saysTooLong(_ response: ProxyResponse) -> Bool {
         guard response.status == .badRequest else { return false }
         let body = String(buffer: response.body)
-        return body.contains("shorter than") || body.contains("BatchRequestTooLong") || body.contains("MessageTooLong")
+        return body.containsBytes(of: "shorter than") || body.containsBytes(of: "BatchRequestTooLong")
+            || body.containsBytes(of: "MessageTooLong")
     }
 
     private func send(

@@ -61,7 +61,7 @@ public struct QueueURLMap: Sendable {
     /// it is not one or has a path.
     public static func advertisedOrigin(_ url: String) -> String? {
         guard let endpoint = UpstreamEndpoint(url), endpoint.basePath.isEmpty,
-            !url.contains("?"), !url.contains("#")
+            !url.utf8.contains(UInt8(ascii: "?")), !url.utf8.contains(UInt8(ascii: "#"))
         else { return nil }
         return endpoint.origin
     }

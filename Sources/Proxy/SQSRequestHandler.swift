@@ -6,6 +6,7 @@ import ObjectStore
 import RequestLimits
 import SQSWire
 import ServerEdge
+import TextCoding
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -224,7 +225,7 @@ public struct SQSRequestHandler: RequestResponder {
         guard response.status.code >= 500 else { return response }
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
         let expected = wireProtocol == .json ? "json" : "xml"
-        guard !contentType.contains(expected) else { return response }
+        guard !contentType.containsBytes(of: expected) else { return response }
         var error = SQSError.serviceUnavailable("The upstream SQS endpoint failed.")
         error.status = Int(response.status.code)
         return .error(error, wireProtocol: wireProtocol)

@@ -137,7 +137,7 @@ final class EventLoopConnectionPool {
         let proxy = settings.proxy
         // Through a proxy, a TLS upstream is reached in a CONNECT tunnel, opened before TLS starts.
         let tunnels = proxy != nil && tls != nil
-        let target = (host.contains(":") ? "[\(host)]" : host) + ":\(settings.port)"
+        let target = (host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host) + ":\(settings.port)"
         let connectTimeout = settings.connectTimeout
         @Sendable func addConnectionHandlers(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
             if let tls {

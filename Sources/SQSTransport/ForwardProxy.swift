@@ -16,7 +16,7 @@ public struct ForwardProxy: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `host:port`, never the credentials.
-    public var description: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
+    public var description: String { (host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host) + ":\(port)" }
 }
 
 /// Opens a CONNECT tunnel through a forward proxy once the connection to the proxy is active:

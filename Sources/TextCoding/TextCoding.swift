@@ -131,6 +131,21 @@ extension String {
 }
 
 extension StringProtocol {
+    /// Whether the text holds `other` byte for byte (UTF-8), as S3 keys, URLs and SQS's answers
+    /// compare. The standard library's `contains(_:)` for strings compares characters, in the
+    /// string-processing library, whose code the proxy then touches at start and per request.
+    public func containsBytes(of other: some StringProtocol) -> Bool {
+        let haystack = utf8
+        let needle = other.utf8
+        guard let first = needle.first else { return true }
+        var rest = haystack[...]
+        while let found = rest.firstIndex(of: first) {
+            if rest[found...].starts(with: needle) { return true }
+            rest = rest[rest.index(after: found)...]
+        }
+        return false
+    }
+
     /// The text without the leading and trailing characters `drop` matches (whitespace and
     /// newlines unless told), as Foundation's `trimmingCharacters(in:)`, which FoundationEssentials
     /// does not have.

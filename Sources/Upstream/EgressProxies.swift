@@ -84,7 +84,7 @@ public struct EgressProxies: Sendable {
 
     /// Parses `http://[user:password@]host[:port][/]`, or `host[:port]`.
     static func proxy(_ url: String, variable: String) throws(EgressProxyError) -> ForwardProxy {
-        let text = url.contains("://") ? url : "http://" + url
+        let text = url.containsBytes(of: "://") ? url : "http://" + url
         guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty,
             components.path.isEmpty || components.path == "/", components.query == nil
         else { throw EgressProxyError("\(variable) must be http://[user:password@]host[:port]: \(url)") }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOPosix
 import SQSTransport
+import TextCoding
 
 #if canImport(Glibc)
     import Glibc
@@ -17,9 +18,8 @@ extension UpstreamFailure {
         case 429: return .throttled
         case 400, 500...599:
             let text = String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096))!)
-            if ["Throttl", "SlowDown", "RequestLimitExceeded", "TooManyRequests"].contains(where: text.contains) {
-                return .throttled
-            }
+            let throttling = ["Throttl", "SlowDown", "RequestLimitExceeded", "TooManyRequests"]
+            if throttling.contains(where: { text.containsBytes(of: $0) }) { return .throttled }
             return status >= 500 ? .serverError : nil
         default: return nil
         }

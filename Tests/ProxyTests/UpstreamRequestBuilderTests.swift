@@ -90,7 +90,8 @@ struct UpstreamEndpointTests {
 
     @Test func rejectsNonsense() {
         for bad in [
-            "localhost:4566", "ftp://x", "http://", "http://h:0", "http://h:99999", "http://h:x",
+            "localhost:4566", "http:/x", "x:http://h", "ftp://x", "http://", "http://h:0", "http://h:99999",
+            "http://h:x",
             "http://user@evil.example", "http://a b", "http://h/base path", "http://[zz]:1", "http://h\u{0}x",
         ] {
             #expect(UpstreamEndpoint(bad) == nil)

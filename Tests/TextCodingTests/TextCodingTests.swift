@@ -31,6 +31,20 @@ struct TextCodingTests {
         #expect("Ünïcode-X".asciiLowercased == "Ünïcode-X".lowercased())
         #expect("".asciiLowercased == "")
     }
+
+    @Test func containsComparesBytes() {
+        #expect("a/../b".containsBytes(of: ".."))
+        #expect("partNumber=1&uploadId=x".containsBytes(of: "uploadId="))
+        #expect("aab".containsBytes(of: "ab"))
+        #expect("x".containsBytes(of: ""))
+        #expect(!"a.b.c".containsBytes(of: ".."))
+        #expect(!"ab".containsBytes(of: "abc"))
+        #expect(!"".containsBytes(of: "a"))
+        // Bytes, not characters: a dot with a combining accent still holds "..".
+        #expect("..\u{301}".containsBytes(of: ".."))
+        #expect("cafe\u{301}".containsBytes(of: "e"))
+        #expect(!"cafe\u{301}".contains("e"))
+    }
 }
 
 struct XMLElementNodeTests {
