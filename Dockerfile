@@ -10,14 +10,14 @@ COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
-# Linked with the Swift runtime statically and stripped of its symbols (the image's binary needs
-# neither the toolchain's libraries nor debug information).
-RUN swift build -c release --product sqs-extended-proxy --static-swift-stdlib \
-    && install -D -s "$(swift build -c release --show-bin-path)/sqs-extended-proxy" /out/sqs-extended-proxy
+COPY scripts/build-release ./scripts/
+# Linked with the Swift runtime statically, start-up code laid out together, and stripped of its
+# symbols (the image's binary needs neither the toolchain's libraries nor debug information).
+RUN install -D -s "$(scripts/build-release .build)" /out/sqs-extended-proxy
 
-# Runtime: the Swift runtime and FoundationEssentials are in the binary (it links no full
-# Foundation, FoundationXML or ICU); only the CA certificates (TLS to AWS, verified against the
-# system trust store) are not.
+# Runtime: the Swift runtime and Foundation are in the binary; only the CA certificates (TLS to
+# AWS, verified against the system trust store) are not. The binary's packed relocations need
+# glibc 2.36 or later (noble has 2.39).
 FROM ubuntu:noble
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \

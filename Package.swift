@@ -7,6 +7,23 @@ import PackageDescription
 let testable: [SwiftSetting] =
     Context.environment["SQS_PROXY_TESTABLE"] == "1" ? [.unsafeFlags(["-enable-testing"])] : []
 
+// The proxy's executable is linked by lld with packed relative relocations (a tenth of the
+// relocation table the dynamic loader reads at start) and with the functions the proxy runs at
+// start-up placed together (scripts/startup-order writes their list): the kernel maps code 64 KiB
+// around each page fault, so scattered start-up code stays resident. BENCHMARKS.md, "Footprint".
+// The list orders functions one by one when the build puts each in its own section, as
+// scripts/build-release does; without that, whole object files.
+let startupLayout: [LinkerSetting] = [
+    .unsafeFlags(
+        [
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/sqs-extended-proxy/startup.order",
+            "-Xlinker", "--no-warn-symbol-ordering",
+        ],
+        .when(platforms: [.linux])
+    )
+]
+
 let package = Package(
     name: "sqs-extended-proxy",
     platforms: [.macOS(.v15)],
@@ -195,7 +212,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["startup.order"],
+            linkerSettings: startupLayout
         ),
         .testTarget(name: "TextCodingTests", dependencies: ["TextCoding"]),
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire", "CMallocTuning"]),
