@@ -20,6 +20,10 @@ let startupLayout: [LinkerSetting] = [
             "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
             "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/sqs-extended-proxy/startup.order",
             "-Xlinker", "--no-warn-symbol-ordering",
+            // The static runtime's link arguments export every symbol of the proxy's own objects
+            // (a 4 MB table the loader searches for each library's symbols at start); nothing
+            // looks them up.
+            "-Xlinker", "--no-export-dynamic",
         ],
         .when(platforms: [.linux])
     )
