@@ -11,13 +11,14 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY scripts/build-release ./scripts/
-# Linked with the Swift runtime statically, start-up code laid out together, and stripped of its
-# symbols (the image's binary needs neither the toolchain's libraries nor debug information).
+# Linked with the Swift runtime and libstdc++ statically, start-up code laid out together, and
+# stripped of its symbols (the image's binary needs neither the toolchain's libraries nor debug
+# information).
 RUN install -D -s "$(scripts/build-release .build)" /out/sqs-extended-proxy
 
-# Runtime: the Swift runtime and Foundation are in the binary; only the CA certificates (TLS to
-# AWS, verified against the system trust store) are not. The binary's packed relocations need
-# glibc 2.36 or later (noble has 2.39).
+# Runtime: the Swift runtime, Foundation and libstdc++ are in the binary; only the CA certificates
+# (TLS to AWS, verified against the system trust store) are not. The binary's packed relocations
+# need glibc 2.36 or later (noble has 2.39).
 FROM ubuntu:noble
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \

@@ -29,6 +29,14 @@ let startupLayout: [LinkerSetting] = [
     )
 ]
 
+// scripts/build-release links libstdc++ statically too, through a folder that holds only
+// libstdc++.a and is searched before the system's (the Swift driver asks for -lstdc++ itself): the
+// shared library's symbol tables cost 1.2 MiB resident, the parts the runtime uses far less. Only
+// with the Swift runtime static: a shared runtime loads the shared libstdc++ anyway.
+let staticLibstdcxx: [LinkerSetting] =
+    Context.environment["SQS_PROXY_STATIC_LIBSTDCXX"].map { [.unsafeFlags(["-L", $0], .when(platforms: [.linux]))] }
+    ?? []
+
 let package = Package(
     name: "sqs-extended-proxy",
     platforms: [.macOS(.v15)],
@@ -219,7 +227,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["startup.order"],
-            linkerSettings: startupLayout
+            linkerSettings: startupLayout + staticLibstdcxx
         ),
         .testTarget(name: "TextCodingTests", dependencies: ["TextCoding"]),
         .testTarget(name: "SQSWireTests", dependencies: ["SQSWire", "CMallocTuning"]),
