@@ -48,8 +48,7 @@ struct StreamedReceive: Sendable {
         var rest = document[...]
         var digests: [(token: [UInt8], value: [UInt8])] = []
         for payload in payloads {
-            let token = Array(payload.bodyToken.utf8)
-            guard let start = Self.firstRange(of: token, in: rest) else { continue }
+            guard let start = rest.firstRange(ofBytes: payload.bodyToken.utf8) else { continue }
             try await writer.write(ByteBuffer(bytes: Self.replacing(digests, in: rest[..<start.lowerBound])))
             rest = rest[start.upperBound...]
             var md5 = Insecure.MD5()
@@ -102,25 +101,13 @@ struct StreamedReceive: Sendable {
         return extra
     }
 
-    private static func firstRange(of token: [UInt8], in bytes: ArraySlice<UInt8>) -> Range<Int>? {
-        guard let first = token.first, bytes.count >= token.count else { return nil }
-        var index = bytes.startIndex
-        while index <= bytes.endIndex - token.count {
-            if bytes[index] == first && bytes[index..<index + token.count].elementsEqual(token) {
-                return index..<index + token.count
-            }
-            index += 1
-        }
-        return nil
-    }
-
     /// `bytes` with every digest token that occurs in it replaced by its value.
     private static func replacing(_ digests: [(token: [UInt8], value: [UInt8])], in bytes: ArraySlice<UInt8>)
         -> [UInt8]
     {
         var output = Array(bytes)
         for digest in digests {
-            while let range = firstRange(of: digest.token, in: output[...]) {
+            while let range = output.firstRange(ofBytes: digest.token) {
                 output.replaceSubrange(range, with: digest.value)
             }
         }

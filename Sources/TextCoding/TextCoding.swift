@@ -130,20 +130,25 @@ extension String {
     }
 }
 
+extension Collection<UInt8> {
+    /// Where `needle` first occurs, byte for byte; an empty needle occurs at the start.
+    public func firstRange(ofBytes needle: some Collection<UInt8>) -> Range<Index>? {
+        guard let first = needle.first else { return startIndex..<startIndex }
+        var rest = self[...]
+        while let found = rest.firstIndex(of: first) {
+            if self[found...].starts(with: needle) { return found..<index(found, offsetBy: needle.count) }
+            rest = self[index(after: found)...]
+        }
+        return nil
+    }
+}
+
 extension StringProtocol {
     /// Whether the text holds `other` byte for byte (UTF-8), as S3 keys, URLs and SQS's answers
     /// compare. The standard library's `contains(_:)` for strings compares characters, in the
     /// string-processing library, whose code the proxy then touches at start and per request.
     public func containsBytes(of other: some StringProtocol) -> Bool {
-        let haystack = utf8
-        let needle = other.utf8
-        guard let first = needle.first else { return true }
-        var rest = haystack[...]
-        while let found = rest.firstIndex(of: first) {
-            if rest[found...].starts(with: needle) { return true }
-            rest = rest[rest.index(after: found)...]
-        }
-        return false
+        utf8.firstRange(ofBytes: other.utf8) != nil
     }
 
     /// The text without the leading and trailing characters `drop` matches (whitespace and
